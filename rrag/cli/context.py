@@ -1,0 +1,43 @@
+"""What every CLI command starts from: settings, logging, the store, job recovery."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from rrag.logs import configure_logging, register_secrets
+from rrag.settings import Settings, get_settings
+from rrag.store.db import Store, open_store
+from rrag.sync.jobs import recover_stale_jobs
+
+
+@dataclass
+class Context:
+    settings: Settings
+    _store: Store | None = field(default=None, repr=False)
+
+    @property
+    def store(self) -> Store:
+        """The store, opened (and migrated, and stale jobs recovered) on first use."""
+        if self._store is None:
+            self._store = open_store(self.settings.store.data_dir)
+            recover_stale_jobs(self._store, self.settings.store.job_lease_s)
+        return self._store
+
+    def after_sync(self) -> Callable[[], None] | None:
+        """The hook that brings the index up to date after a sync (None: no index yet)."""
+        return None
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+
+def make_context() -> Context:
+    settings = get_settings()
+    register_secrets(*settings.secrets())
+    configure_logging(settings.store.log_level)
+    return Context(settings)
+
+
+__all__ = ["Context", "make_context"]

@@ -1,0 +1,91 @@
+"""``rrag sync``, ``rrag jobs`` and ``rrag job``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from rrag.cli.context import Context
+from rrag.sync import jobs
+from rrag.sync.runner import run_job
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("sync", help="sync Redmine into the local store (foreground job)")
+    p.add_argument("--project-id", type=int, action="append", dest="project_ids",
+                   metavar="N", help="limit to this project (repeatable); default: all visible")
+    p.add_argument("--full", action="store_true",
+                   help="full pass: refetch every issue, catch edited notes and deletions")
+    p.add_argument("--json", action="store_true", help="print the final job as JSON")
+    p.set_defaults(func=cmd_sync)
+
+    p = sub.add_parser("jobs", help="list sync jobs, newest first")
+    p.add_argument("--status", choices=jobs.STATUSES)
+    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_jobs)
+
+    p = sub.add_parser("job", help="show one sync job")
+    p.add_argument("job_id")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_job)
+
+
+def _progress_bar(enabled: bool) -> Any:
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=100, unit="%", desc="sync", file=sys.stderr, leave=False)
+
+
+def cmd_sync(ctx: Context, args: argparse.Namespace) -> int:
+    job = jobs.create_job(ctx.store, "full" if args.full else "incremental", args.project_ids)
+    bar = _progress_bar(sys.stderr.isatty() and not args.json)
+
+    def progress(fraction: float, counters: jobs.Counters) -> None:
+        if bar is not None:
+            bar.n = round(fraction * 100)
+            bar.set_postfix(issues=counters.issues_seen, changed=counters.issues_changed)
+
+    try:
+        result = run_job(ctx.store, ctx.settings, job.id, after_sync=ctx.after_sync(),
+                         on_progress=progress)
+    finally:
+        if bar is not None:
+            bar.close()
+    print_job(result, args.json)
+    return 0 if result["status"] == "finished" else 1
+
+
+def print_job(job: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(job, indent=2))
+        return
+    counters = " ".join(f"{k}={v}" for k, v in job["counters"].items())
+    print(f"job {job['job_id']} {job['status']} mode={job['mode']} "
+          f"projects={job['project_ids'] or 'all'}")
+    print(f"  {counters}")
+    if job.get("error"):
+        print(f"  error: {job['error']['type']}: {job['error']['message']}")
+
+
+def cmd_jobs(ctx: Context, args: argparse.Namespace) -> int:
+    rows = [jobs.job_dict(j) for j in jobs.list_jobs(ctx.store, args.status, args.limit)]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    for row in rows:
+        print(f"{row['job_id']}  {row['status']:<9}  {row['mode']:<11}  {row['created_at']}  "
+              f"changed={row['counters']['issues_changed']}")
+    return 0
+
+
+def cmd_job(ctx: Context, args: argparse.Namespace) -> int:
+    print_job(jobs.job_dict(jobs.get_job(ctx.store, args.job_id)), args.json)
+    return 0
+
+
+__all__ = ["register"]

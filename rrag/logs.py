@@ -1,0 +1,79 @@
+"""JSON-lines logging with secret redaction.
+
+Every record is one JSON object: ``ts``, ``level``, ``event`` and any structured fields
+passed through :func:`log_event` (``job_id``, ``project_ids`` ...). Secrets registered
+with :func:`register_secrets` are replaced by ``***`` in the final line, whatever path
+they took into it (a message, a field, an exception text or a URL).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import threading
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+_SECRETS: set[str] = set()
+_LOCK = threading.Lock()
+_RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", None, None)))
+
+
+def register_secrets(*values: str) -> None:
+    """Remember values that must never be written to a log or printed."""
+    with _LOCK:
+        _SECRETS.update(v for v in values if v and len(v) >= 4)
+
+
+def redact(text: str) -> str:
+    """Replace every registered secret in ``text`` with ``***``."""
+    for secret in sorted(_SECRETS, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, "***")
+    return text
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line; secrets redacted last."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        payload: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "event": record.getMessage(),
+            "logger": record.name,
+        }
+        for key, value in vars(record).items():
+            if key not in _RESERVED and not key.startswith("_"):
+                payload[key] = value
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            payload["exc_type"] = type(exc).__name__
+            payload["exc_message"] = str(exc)
+        return redact(json.dumps(payload, default=str, ensure_ascii=False))
+
+
+def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None:
+    """Send rrag's logs as JSON lines to ``stream`` (stderr by default)."""
+    root = logging.getLogger("rrag")
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root.addHandler(handler)
+    root.setLevel(level)
+    root.propagate = False
+
+
+def get_logger(name: str) -> logging.Logger:
+    return logging.getLogger(name if name.startswith("rrag") else f"rrag.{name}")
+
+
+def log_event(logger: logging.Logger, event: str, level: int = logging.INFO, **fields: Any) -> None:
+    """Log ``event`` with structured ``fields`` (they become top-level JSON keys)."""
+    logger.log(level, event, extra=fields)
+
+
+__all__ = ["JsonFormatter", "configure_logging", "get_logger", "log_event", "redact",
+           "register_secrets"]

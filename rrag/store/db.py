@@ -1,0 +1,118 @@
+"""Opening the SQLite store: WAL, foreign keys, busy timeout, migrations.
+
+A :class:`Store` owns two SQLAlchemy engines on the same file. Reads use deferred
+transactions so they never block the writer under WAL; writes go through
+:meth:`Store.write`, which starts ``BEGIN IMMEDIATE`` so a writer waits on the busy
+timeout up front instead of failing with ``database is locked`` when a read transaction
+tries to upgrade.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlmodel import Session
+
+from rrag.errors import StoreError
+from rrag.store.migrations import migrate
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+def _configure(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+    # Driver-level autocommit: SQLAlchemy's "begin" event below emits BEGIN itself,
+    # which is the documented way to control SQLite transaction modes.
+    dbapi_conn.isolation_level = None
+    cursor = dbapi_conn.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()
+
+
+def _engine(path: Path, begin: str) -> Engine:
+    engine = create_engine(
+        f"sqlite:///{path}",
+        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+        pool_size=8,
+        max_overflow=16,
+    )
+    event.listen(engine, "connect", _configure)
+    event.listen(engine, "begin", lambda conn: conn.exec_driver_sql(begin))
+    return engine
+
+
+def _prepare_file(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot open the store at {path}: {exc}", path=str(path)) from None
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        migrate(conn)
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"the store at {path} is not usable: {exc}", path=str(path)) from None
+    finally:
+        conn.close()
+
+
+class Store:
+    """The local SQLite store of one ``RRAG_DATA_DIR``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        _prepare_file(self.path)
+        self.engine = _engine(self.path, "BEGIN")
+        self.write_engine = _engine(self.path, "BEGIN IMMEDIATE")
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A read session (deferred transaction)."""
+        with Session(self.engine) as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A write transaction: BEGIN IMMEDIATE, committed on success, rolled back on error."""
+        with Session(self.write_engine) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(text("SELECT value FROM meta WHERE key = :k"), {"k": key}).first()
+        return row[0] if row else default
+
+    def set_meta(self, session: Session, key: str, value: str) -> None:
+        session.execute(
+            text("INSERT INTO meta(key, value) VALUES (:k, :v) "
+                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
+            {"k": key, "v": value},
+        )
+
+    def integrity_check(self) -> str:
+        with self.engine.connect() as conn:
+            rows = conn.exec_driver_sql("PRAGMA integrity_check").fetchall()
+        return "; ".join(str(r[0]) for r in rows)
+
+    def close(self) -> None:
+        self.engine.dispose()
+        self.write_engine.dispose()
+
+
+def open_store(data_dir: Path) -> Store:
+    """Open (creating and migrating when needed) ``data_dir/rrag.db``."""
+    return Store(Path(data_dir) / "rrag.db")
+
+
+__all__ = ["BUSY_TIMEOUT_MS", "Store", "open_store"]

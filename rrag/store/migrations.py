@@ -1,0 +1,115 @@
+"""Forward-only schema migrations, recorded in ``schema_version``.
+
+Each migration is a list of SQL statements applied in one transaction. The tables match
+:mod:`rrag.store.models`; a change to a model comes with a new migration here, never an
+edit of an old one. :func:`migrate` is called by :func:`rrag.store.db.open_engine` at
+start-up and is safe to run concurrently (``BEGIN IMMEDIATE`` serialises writers).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+V1: Sequence[str] = (
+    """CREATE TABLE projects (
+        id INTEGER PRIMARY KEY, identifier TEXT NOT NULL, name TEXT NOT NULL,
+        parent_id INTEGER, is_public BOOLEAN NOT NULL DEFAULT 1, status INTEGER,
+        updated_on TEXT)""",
+    "CREATE TABLE trackers (id INTEGER PRIMARY KEY, name TEXT NOT NULL)",
+    """CREATE TABLE statuses (id INTEGER PRIMARY KEY, name TEXT NOT NULL,
+        is_closed BOOLEAN NOT NULL DEFAULT 0)""",
+    "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL)",
+    """CREATE TABLE issues (
+        id INTEGER PRIMARY KEY,
+        project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+        tracker_id INTEGER, tracker TEXT, status_id INTEGER, status TEXT, priority TEXT,
+        subject TEXT NOT NULL DEFAULT '', description TEXT NOT NULL DEFAULT '',
+        author_id INTEGER, assigned_to_id INTEGER, category TEXT, fixed_version TEXT,
+        parent_id INTEGER, custom_fields TEXT NOT NULL DEFAULT '[]',
+        is_private BOOLEAN NOT NULL DEFAULT 0, is_closed BOOLEAN NOT NULL DEFAULT 0,
+        created_on TEXT, updated_on TEXT, closed_on TEXT,
+        content_hash TEXT NOT NULL DEFAULT '')""",
+    "CREATE INDEX ix_issues_project_id ON issues(project_id)",
+    "CREATE INDEX ix_issues_updated_on ON issues(updated_on)",
+    """CREATE TABLE journals (
+        id INTEGER PRIMARY KEY,
+        issue_id INTEGER NOT NULL REFERENCES issues(id) ON DELETE CASCADE,
+        user_id INTEGER, notes TEXT NOT NULL DEFAULT '',
+        private_notes BOOLEAN NOT NULL DEFAULT 0, created_on TEXT,
+        changes TEXT NOT NULL DEFAULT '')""",
+    "CREATE INDEX ix_journals_issue_id ON journals(issue_id)",
+    """CREATE TABLE wiki_pages (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+        title TEXT NOT NULL, parent_title TEXT, text TEXT NOT NULL DEFAULT '',
+        version INTEGER, updated_on TEXT, content_hash TEXT NOT NULL DEFAULT '',
+        UNIQUE (project_id, title))""",
+    "CREATE INDEX ix_wiki_pages_project_id ON wiki_pages(project_id)",
+    """CREATE TABLE attachments (
+        id INTEGER PRIMARY KEY,
+        issue_id INTEGER NOT NULL REFERENCES issues(id) ON DELETE CASCADE,
+        filename TEXT NOT NULL, filesize INTEGER, content_type TEXT, description TEXT,
+        author_id INTEGER, created_on TEXT)""",
+    "CREATE INDEX ix_attachments_issue_id ON attachments(issue_id)",
+    """CREATE TABLE relations (
+        id INTEGER PRIMARY KEY,
+        issue_id INTEGER NOT NULL REFERENCES issues(id) ON DELETE CASCADE,
+        issue_to_id INTEGER NOT NULL, relation_type TEXT NOT NULL)""",
+    "CREATE INDEX ix_relations_issue_id ON relations(issue_id)",
+    """CREATE TABLE sync_cursors (project_id INTEGER PRIMARY KEY, updated_on TEXT,
+        last_full_at TEXT)""",
+    """CREATE TABLE sync_jobs (
+        id TEXT PRIMARY KEY, mode TEXT NOT NULL, project_ids TEXT NOT NULL DEFAULT 'null',
+        status TEXT NOT NULL DEFAULT 'queued', created_at TEXT NOT NULL,
+        started_at TEXT, finished_at TEXT, heartbeat_at TEXT,
+        progress FLOAT NOT NULL DEFAULT 0,
+        projects INTEGER NOT NULL DEFAULT 0, issues_seen INTEGER NOT NULL DEFAULT 0,
+        issues_changed INTEGER NOT NULL DEFAULT 0, issues_deleted INTEGER NOT NULL DEFAULT 0,
+        journals INTEGER NOT NULL DEFAULT 0, wiki_pages INTEGER NOT NULL DEFAULT 0,
+        errors INTEGER NOT NULL DEFAULT 0, error_type TEXT, error_message TEXT)""",
+    "CREATE INDEX ix_sync_jobs_status ON sync_jobs(status)",
+    """CREATE TABLE index_queue (source_kind TEXT NOT NULL, source_id INTEGER NOT NULL,
+        op TEXT NOT NULL DEFAULT 'upsert', PRIMARY KEY (source_kind, source_id))""",
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+)
+
+#: every migration in order; index ``i`` brings the schema to version ``i + 1``
+MIGRATIONS: list[Sequence[str]] = [V1]
+
+
+def current_version(conn: sqlite3.Connection) -> int:
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_version'"
+    ).fetchone()
+    if not exists:
+        return 0
+    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    return int(row[0] or 0)
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Apply every pending migration; returns the schema version reached."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version "
+            "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+        )
+        version = current_version(conn)
+        for number, statements in enumerate(MIGRATIONS[version:], start=version + 1):
+            for statement in statements:
+                conn.execute(statement)
+            stamp = datetime.now(UTC).isoformat(timespec="seconds")
+            conn.execute("INSERT INTO schema_version VALUES (?, ?)", (number, stamp))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return len(MIGRATIONS)
+
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "current_version", "migrate"]

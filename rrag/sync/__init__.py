@@ -1,0 +1,33 @@
+"""Redmine sync: the REST client, outbound policy, the sync engine and sync jobs."""
+
+from rrag.sync.client import RedmineClient, build_client
+from rrag.sync.jobs import (
+    Counters,
+    StoreLock,
+    count_by_status,
+    create_job,
+    get_job,
+    job_dict,
+    list_jobs,
+    recover_stale_jobs,
+)
+from rrag.sync.pipeline import SyncCancelled, SyncEngine
+from rrag.sync.policy import check_url
+from rrag.sync.runner import run_job
+
+__all__ = [
+    "Counters",
+    "RedmineClient",
+    "StoreLock",
+    "SyncCancelled",
+    "SyncEngine",
+    "build_client",
+    "check_url",
+    "count_by_status",
+    "create_job",
+    "get_job",
+    "job_dict",
+    "list_jobs",
+    "recover_stale_jobs",
+    "run_job",
+]

@@ -1,0 +1,198 @@
+"""Sync job rows: lifecycle, counters, heartbeats, lease recovery and the store lock.
+
+Lifecycle: ``queued → running → finished | failed | cancelled``. A running job writes a
+heartbeat; :func:`recover_stale_jobs` (run at every start-up) fails any job whose
+heartbeat is older than its lease with ``worker_lost``, so no job stays ``running``
+forever. Only one sync runs against a store at a time: :class:`StoreLock` is an
+``flock`` on ``RRAG_DATA_DIR/sync.lock`` that dies with its process.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import or_
+from sqlmodel import col, select
+
+from rrag.errors import InputError, JobConflict, JobNotFound
+from rrag.logs import redact
+from rrag.store.db import Store
+from rrag.store.models import SyncJob
+
+STATUSES = ("queued", "running", "finished", "failed", "cancelled")
+ACTIVE = ("queued", "running")
+MODES = ("incremental", "full")
+
+
+@dataclass
+class Counters:
+    projects: int = 0
+    issues_seen: int = 0
+    issues_changed: int = 0
+    issues_deleted: int = 0
+    journals: int = 0
+    wiki_pages: int = 0
+    errors: int = 0
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def job_dict(job: SyncJob) -> dict[str, Any]:
+    """The public shape of a job (CLI ``--json`` and the API)."""
+    counters = {k: getattr(job, k) for k in Counters.__dataclass_fields__}
+    error = {"type": job.error_type, "message": job.error_message} if job.error_type else None
+    return {
+        "job_id": job.id, "status": job.status, "mode": job.mode,
+        "project_ids": json.loads(job.project_ids), "counters": counters,
+        "progress": round(job.progress, 4), "created_at": job.created_at,
+        "started_at": job.started_at, "finished_at": job.finished_at,
+        "heartbeat_at": job.heartbeat_at, "error": error,
+    }
+
+
+def _overlaps(a: list[int] | None, b: list[int] | None) -> bool:
+    return a is None or b is None or bool(set(a) & set(b))
+
+
+def create_job(store: Store, mode: str, project_ids: list[int] | None) -> SyncJob:
+    """Queue a job; JobConflict when an active job covers any of the same projects."""
+    if mode not in MODES:
+        raise InputError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    ids = sorted(set(project_ids)) if project_ids else None
+    with store.write() as session:
+        for other in session.exec(select(SyncJob).where(col(SyncJob.status).in_(ACTIVE))):
+            if _overlaps(ids, json.loads(other.project_ids)):
+                raise JobConflict(f"sync job {other.id} is already {other.status} for "
+                                  f"overlapping projects", job_id=other.id)
+        job = SyncJob(id=str(uuid.uuid4()), mode=mode, project_ids=json.dumps(ids),
+                      status="queued", created_at=now())
+        session.add(job)
+        session.flush()
+        session.expunge(job)
+    return job
+
+
+def get_job(store: Store, job_id: str) -> SyncJob:
+    try:
+        uuid.UUID(job_id)
+    except (ValueError, AttributeError, TypeError):
+        raise InputError(f"not a job id (expected a UUID): {str(job_id)[:64]!r}") from None
+    with store.session() as session:
+        job = session.get(SyncJob, job_id)
+    if job is None:
+        raise JobNotFound(f"no sync job {job_id}", job_id=job_id)
+    return job
+
+
+def list_jobs(store: Store, status: str | None = None, limit: int = 20) -> list[SyncJob]:
+    if status is not None and status not in STATUSES:
+        raise InputError(f"status must be one of {', '.join(STATUSES)}, got {status!r}")
+    if not 1 <= limit <= 100:
+        raise InputError(f"limit must be between 1 and 100, got {limit}")
+    query = select(SyncJob).order_by(col(SyncJob.created_at).desc()).limit(limit)
+    if status:
+        query = query.where(SyncJob.status == status)
+    with store.session() as session:
+        return list(session.exec(query).all())
+
+
+def count_by_status(store: Store) -> dict[str, int]:
+    from sqlalchemy import func
+
+    with store.session() as session:
+        rows = session.exec(select(SyncJob.status, func.count()).group_by(SyncJob.status)).all()
+    found = {str(r[0]): int(r[1]) for r in rows}
+    return {s: found.get(s, 0) for s in STATUSES}
+
+
+def update_job(store: Store, job_id: str, **fields: Any) -> None:
+    with store.write() as session:
+        job = session.get(SyncJob, job_id)
+        if job is None:
+            raise JobNotFound(f"no sync job {job_id}", job_id=job_id)
+        for key, value in fields.items():
+            setattr(job, key, value)
+        session.add(job)
+
+
+def mark_running(store: Store, job_id: str) -> None:
+    stamp = now()
+    update_job(store, job_id, status="running", started_at=stamp, heartbeat_at=stamp)
+
+
+def heartbeat(store: Store, job_id: str, progress: float, counters: Counters) -> None:
+    update_job(store, job_id, heartbeat_at=now(), progress=progress, **asdict(counters))
+
+
+def mark_done(store: Store, job_id: str, status: str, counters: Counters,
+              error: BaseException | None = None) -> None:
+    fields: dict[str, Any] = {"status": status, "finished_at": now(), **asdict(counters)}
+    if status == "finished":
+        fields["progress"] = 1.0
+    if error is not None:
+        fields["error_type"] = getattr(error, "type_name", type(error).__name__)
+        fields["error_message"] = redact(str(error))[:1000]
+    update_job(store, job_id, **fields)
+
+
+def recover_stale_jobs(store: Store, lease_s: int) -> list[str]:
+    """Fail jobs whose worker is gone (heartbeat or, if never started, creation too old)."""
+    cutoff = (datetime.now(UTC) - timedelta(seconds=lease_s)).isoformat(timespec="milliseconds")
+    stale = or_(col(SyncJob.heartbeat_at) < cutoff,
+                (col(SyncJob.heartbeat_at).is_(None)) & (col(SyncJob.created_at) < cutoff))
+    with store.write() as session:
+        jobs = session.exec(select(SyncJob).where(col(SyncJob.status).in_(ACTIVE), stale)).all()
+        for job in jobs:
+            job.status, job.finished_at = "failed", now()
+            job.error_type = "worker_lost"
+            job.error_message = f"no heartbeat for more than {lease_s} s; the worker is gone"
+            session.add(job)
+        return [j.id for j in jobs]
+
+
+class StoreLock:
+    """An exclusive, process-bound lock on a data directory's sync slot."""
+
+    def __init__(self, data_dir: Path, name: str = "sync.lock") -> None:
+        self.path = Path(data_dir) / name
+        self._fd: int | None = None
+
+    def acquire(self, blocking: bool = False) -> bool:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self._fd = fd
+        return True
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def held_elsewhere(self) -> bool:
+        """True when another process (or handle) holds the lock right now."""
+        if self.acquire():
+            self.release()
+            return False
+        return True
+
+
+__all__ = [
+    "ACTIVE", "MODES", "STATUSES", "Counters", "StoreLock", "count_by_status", "create_job",
+    "get_job", "heartbeat", "job_dict", "list_jobs", "mark_done", "mark_running",
+    "recover_stale_jobs", "update_job",
+]

@@ -1,0 +1,113 @@
+"""Run one sync job end to end: lock, heartbeat, engine, index hook, final status.
+
+Used by the CLI (foreground) and the API (background thread). Whatever happens, the job
+row ends ``finished``, ``failed`` or ``cancelled``; a process killed outright is caught by
+:func:`~rrag.sync.jobs.recover_stale_jobs` at the next start-up.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import asdict
+
+import httpx
+
+from rrag.errors import JobConflict, RragError
+from rrag.logs import get_logger, log_event
+from rrag.settings import Settings
+from rrag.store.db import Store
+from rrag.sync import jobs
+from rrag.sync.client import build_client
+from rrag.sync.pipeline import SyncCancelled, SyncEngine
+
+log = get_logger("sync.runner")
+AfterSync = Callable[[], None]
+
+
+class _Heartbeat(threading.Thread):
+    """Writes the job's heartbeat every few seconds while the engine works."""
+
+    def __init__(self, store: Store, job_id: str, engine: SyncEngine, every_s: float) -> None:
+        super().__init__(name="rrag-heartbeat", daemon=True)
+        self.store, self.job_id, self.engine, self.every_s = store, job_id, engine, every_s
+        self.progress = 0.0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.wait(self.every_s):
+            try:
+                jobs.heartbeat(self.store, self.job_id, self.progress, self.engine.counters)
+            except Exception as exc:  # a missed beat must not kill the sync
+                log_event(log, "heartbeat_failed", job_id=self.job_id, error=str(exc))
+
+
+def run_job(
+    store: Store,
+    settings: Settings,
+    job_id: str,
+    transport: httpx.BaseTransport | None = None,
+    cancel: threading.Event | None = None,
+    after_sync: AfterSync | None = None,
+    on_progress: Callable[[float, jobs.Counters], None] | None = None,
+) -> dict[str, object]:
+    """Run the queued job ``job_id``; returns its final public shape."""
+    job = jobs.get_job(store, job_id)
+    lock = jobs.StoreLock(settings.store.data_dir)
+    if not lock.acquire(blocking=True):  # pragma: no cover - blocking acquire waits
+        raise JobConflict("another sync holds the store", job_id=job_id)
+    try:
+        _execute(store, settings, job, transport, cancel, after_sync, on_progress)
+    finally:
+        lock.release()
+    return jobs.job_dict(jobs.get_job(store, job_id))
+
+
+def _execute(store: Store, settings: Settings, job: jobs.SyncJob,
+             transport: httpx.BaseTransport | None, cancel: threading.Event | None,
+             after_sync: AfterSync | None,
+             on_progress: Callable[[float, jobs.Counters], None] | None) -> None:
+    project_ids = jobs.job_dict(job)["project_ids"]
+    fields = {"job_id": job.id, "project_ids": project_ids, "mode": job.mode}
+    jobs.mark_running(store, job.id)
+    log_event(log, "sync_started", **fields)
+    engine: SyncEngine | None = None
+    beat: _Heartbeat | None = None
+    status, error = "finished", None
+    try:
+        client = build_client(settings, transport)
+        engine = SyncEngine(store, client, settings, cancel=cancel)
+        beat = _Heartbeat(store, job.id, engine, min(5.0, settings.store.job_lease_s / 4))
+
+        def progress(fraction: float, counters: jobs.Counters) -> None:
+            assert beat is not None
+            beat.progress = fraction
+            if on_progress:
+                on_progress(fraction, counters)
+
+        engine._progress = progress
+        beat.start()
+        with client.http:
+            engine.run(job.mode, project_ids)  # type: ignore[arg-type]
+        if after_sync:
+            after_sync()
+    except SyncCancelled as exc:
+        status, error = "cancelled", exc
+    except RragError as exc:
+        status, error = "failed", exc
+    except Exception as exc:  # unexpected: still end the job cleanly, with its type
+        status, error = "failed", exc
+        log.exception("sync_crashed", extra=fields)
+    finally:
+        if beat is not None:
+            beat.stop.set()
+            beat.join()
+        counters = engine.counters if engine else jobs.Counters()
+        if error is not None:
+            counters.errors += 1
+        jobs.mark_done(store, job.id, status, counters, error)
+        log_event(log, f"sync_{status}", counters=asdict(counters),
+                  error=type(error).__name__ if error else None, **fields)
+
+
+__all__ = ["run_job"]
