@@ -30,6 +30,7 @@ from rrag.sync.policy import check_url, safe_url
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 PAGE_LIMIT = 100  # Redmine caps ``limit`` at 100
+MAX_RETRY_AFTER_S = 300.0  # honour Retry-After, but never sleep for longer than this
 ISSUE_INCLUDES = "journals,attachments,relations,children"
 
 log = get_logger("sync.client")
@@ -71,7 +72,7 @@ class RedmineClient:
             wait = self._attempt(path, params, last=attempt == attempts - 1)
             if isinstance(wait, dict):
                 return wait
-            delay = self._backoff(attempt) if wait is None else min(wait, self.settings.backoff_max_s)
+            delay = self._backoff(attempt) if wait is None else min(wait, MAX_RETRY_AFTER_S)
             log_event(log, "redmine_retry", path=path, attempt=attempt + 1, delay_s=round(delay, 3))
             self._sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover

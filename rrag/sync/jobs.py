@@ -145,10 +145,17 @@ def mark_done(store: Store, job_id: str, status: str, counters: Counters,
 
 
 def recover_stale_jobs(store: Store, lease_s: int) -> list[str]:
-    """Fail jobs whose worker is gone (heartbeat or, if never started, creation too old)."""
+    """Fail jobs whose worker is gone, with error ``worker_lost``.
+
+    A job is stale when its heartbeat (or, never started, its creation) is older than the
+    lease. A ``running`` job is also stale at once when nobody holds the store's sync
+    lock: every runner holds it while a job runs, and the lock dies with its process.
+    """
     cutoff = (datetime.now(UTC) - timedelta(seconds=lease_s)).isoformat(timespec="milliseconds")
     stale = or_(col(SyncJob.heartbeat_at) < cutoff,
                 (col(SyncJob.heartbeat_at).is_(None)) & (col(SyncJob.created_at) < cutoff))
+    if not StoreLock(store.path.parent).held_elsewhere():
+        stale = or_(stale, col(SyncJob.status) == "running")
     with store.write() as session:
         jobs = session.exec(select(SyncJob).where(col(SyncJob.status).in_(ACTIVE), stale)).all()
         for job in jobs:

@@ -150,15 +150,20 @@ class SyncEngine:
             raise SyncCancelled("sync cancelled")
         bundles = [self._bundle(raw) for raw in details.values() if raw is not None]
         gone = [issue_id for issue_id, raw in details.items() if raw is None]
-        stamps = [str(i["updated_on"]) for i in items if i.get("updated_on")]
-        with self.store.write() as session:
+        cursor = max((str(i["updated_on"]) for i in items if i.get("updated_on")), default=None)
+        with self.store.session() as session:
             known = writer.stored_hashes(session, [b.issue.id for b in bundles])
-            changed = [b for b in bundles if known.get(b.issue.id, ("",))[0] != b.issue.content_hash]
+            previous = session.get(SyncCursor, project_id)
+        changed = [b for b in bundles if known.get(b.issue.id, ("",))[0] != b.issue.content_hash]
+        moved = cursor is not None and (previous is None or (previous.updated_on or "") < cursor)
+        moved = moved or (full and cursor is not None)
+        if not (changed or gone or moved):
+            return  # nothing new: a sync with no changes writes nothing
+        with self.store.write() as session:
             self.counters.journals += writer.save_bundles(session, changed)
             self.counters.issues_deleted += writer.delete_issues(session, gone)
-            if stamps:
-                writer.save_cursor(session, project_id, max(stamps),
-                                   self._started if full else None)
+            if moved:
+                writer.save_cursor(session, project_id, cursor, self._started if full else None)
         self.counters.issues_changed += len(changed)
 
     def _bundle(self, raw: dict[str, Any]) -> IssueBundle:

@@ -28,16 +28,18 @@ AfterSync = Callable[[], None]
 class _Heartbeat(threading.Thread):
     """Writes the job's heartbeat every few seconds while the engine works."""
 
-    def __init__(self, store: Store, job_id: str, engine: SyncEngine, every_s: float) -> None:
+    def __init__(self, store: Store, job_id: str, engine: SyncEngine,
+                 progress: dict[str, float], every_s: float) -> None:
         super().__init__(name="rrag-heartbeat", daemon=True)
         self.store, self.job_id, self.engine, self.every_s = store, job_id, engine, every_s
-        self.progress = 0.0
+        self.progress = progress
         self.stop = threading.Event()
 
     def run(self) -> None:
         while not self.stop.wait(self.every_s):
             try:
-                jobs.heartbeat(self.store, self.job_id, self.progress, self.engine.counters)
+                jobs.heartbeat(self.store, self.job_id, self.progress["fraction"],
+                               self.engine.counters)
             except Exception as exc:  # a missed beat must not kill the sync
                 log_event(log, "heartbeat_failed", job_id=self.job_id, error=str(exc))
 
@@ -74,18 +76,18 @@ def _execute(store: Store, settings: Settings, job: jobs.SyncJob,
     engine: SyncEngine | None = None
     beat: _Heartbeat | None = None
     status, error = "finished", None
+    progress_state = {"fraction": 0.0}
+
+    def progress(fraction: float, counters: jobs.Counters) -> None:
+        progress_state["fraction"] = fraction
+        if on_progress:
+            on_progress(fraction, counters)
+
     try:
         client = build_client(settings, transport)
-        engine = SyncEngine(store, client, settings, cancel=cancel)
-        beat = _Heartbeat(store, job.id, engine, min(5.0, settings.store.job_lease_s / 4))
-
-        def progress(fraction: float, counters: jobs.Counters) -> None:
-            assert beat is not None
-            beat.progress = fraction
-            if on_progress:
-                on_progress(fraction, counters)
-
-        engine._progress = progress
+        engine = SyncEngine(store, client, settings, progress=progress, cancel=cancel)
+        beat = _Heartbeat(store, job.id, engine, progress_state,
+                          min(5.0, settings.store.job_lease_s / 4))
         beat.start()
         with client.http:
             engine.run(job.mode, project_ids)  # type: ignore[arg-type]

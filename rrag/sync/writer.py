@@ -43,6 +43,18 @@ def upsert(session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any
     session.execute(stmt)
 
 
+def upsert_changed(session: Session, model: type[SQLModel],
+                   rows: Sequence[dict[str, Any]]) -> int:
+    """Upsert only the rows (keyed by ``id``) that differ from what is stored."""
+    if not rows:
+        return 0
+    stored = {r.id: r.model_dump() for r in session.exec(  # type: ignore[attr-defined]
+        select(model).where(col(model.id).in_([r["id"] for r in rows])))}  # type: ignore[attr-defined]
+    changed = [r for r in rows if {**stored.get(r["id"], {}), **r} != stored.get(r["id"])]
+    upsert(session, model, changed)
+    return len(changed)
+
+
 def enqueue(session: Session, kind: str, ids: Iterable[int], op: str) -> None:
     upsert(session, IndexQueue, [{"source_kind": kind, "source_id": i, "op": op} for i in ids],
            keys=("source_kind", "source_id"))
@@ -50,13 +62,13 @@ def enqueue(session: Session, kind: str, ids: Iterable[int], op: str) -> None:
 
 def save_reference(session: Session, trackers: list[dict[str, Any]],
                    statuses: list[dict[str, Any]]) -> None:
-    upsert(session, Tracker, [{"id": t["id"], "name": t["name"]} for t in trackers])
-    upsert(session, Status, [{"id": s["id"], "name": s["name"],
-                              "is_closed": bool(s.get("is_closed"))} for s in statuses])
+    upsert_changed(session, Tracker, [{"id": t["id"], "name": t["name"]} for t in trackers])
+    upsert_changed(session, Status, [{"id": s["id"], "name": s["name"],
+                                      "is_closed": bool(s.get("is_closed"))} for s in statuses])
 
 
 def save_projects(session: Session, projects: list[dict[str, Any]]) -> None:
-    upsert(session, Project, [{
+    upsert_changed(session, Project, [{
         "id": p["id"], "identifier": p.get("identifier", str(p["id"])), "name": p["name"],
         "parent_id": (p.get("parent") or {}).get("id"), "is_public": bool(p.get("is_public", True)),
         "status": p.get("status"), "updated_on": p.get("updated_on"),
@@ -154,5 +166,5 @@ def counts(session: Session) -> dict[str, int]:
 __all__ = [
     "counts", "delete_issues", "delete_projects", "delete_wiki", "enqueue", "save_bundles",
     "save_cursor", "save_projects", "save_reference", "save_wiki", "stored_hashes",
-    "stored_issue_ids", "upsert", "wiki_versions",
+    "stored_issue_ids", "upsert", "upsert_changed", "wiki_versions",
 ]

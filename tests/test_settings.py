@@ -1,0 +1,73 @@
+"""Settings: exact env names, one-line errors with exit 2, documented in README."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rrag.errors import ConfigError
+from rrag.settings import env_names, load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+RUNBOOK_NAMES = {
+    "REDMINE_BASE_URL", "REDMINE_API_KEY", "REDMINE_ALLOWED_HOSTS", "REDMINE_HTTP_TIMEOUT_S",
+    "REDMINE_MAX_CONCURRENCY", "RRAG_DATA_DIR", "APP_ENV", "RRAG_INDEX_PRIVATE",
+    "EMBEDDING_PROVIDER", "EMBEDDING_DIM", "RETRIEVAL_CANDIDATE_MULTIPLIER", "LLM_PROVIDER",
+    "OLLAMA_BASE_URL", "OLLAMA_MODEL", "OLLAMA_TIMEOUT_S", "OLLAMA_MAX_CONCURRENCY",
+    "LLM_EXTRACT_BATCH_SIZE",
+}
+
+
+def test_runbook_names_exist() -> None:
+    assert RUNBOOK_NAMES <= set(env_names())
+
+
+def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in env_names():
+        monkeypatch.delenv(name, raising=False)
+    s = load_settings()
+    assert s.redmine.http_timeout_s == 30
+    assert s.redmine.max_concurrency == 4
+    assert str(s.store.data_dir) == "data"
+    assert s.store.index_private is False
+    assert s.app_env == "development"
+
+
+def test_comma_list_and_bool(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REDMINE_ALLOWED_HOSTS", "a.example, b.example")
+    monkeypatch.setenv("RRAG_INDEX_PRIVATE", "true")
+    s = load_settings()
+    assert s.redmine.allowed_hosts == ["a.example", "b.example"]
+    assert s.store.index_private is True
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("REDMINE_MAX_CONCURRENCY", "lots"), ("APP_ENV", "staging"),
+    ("EMBEDDING_PROVIDER", "magic"), ("REDMINE_HTTP_TIMEOUT_S", "-1"),
+])
+def test_invalid_value_names_the_variable(monkeypatch: pytest.MonkeyPatch, name: str,
+                                          value: str) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    assert name in str(err.value)
+
+
+def test_cli_exits_2_with_one_line(tmp_path: Path) -> None:
+    env = {**os.environ, "REDMINE_MAX_CONCURRENCY": "0", "RRAG_DATA_DIR": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-m", "rrag.cli", "jobs"], env=env,
+                         capture_output=True, text=True)
+    assert out.returncode == 2
+    assert out.stderr.strip().count("\n") == 0
+    assert "REDMINE_MAX_CONCURRENCY" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_every_setting_is_documented_in_readme() -> None:
+    readme = (ROOT / "README.md").read_text()
+    missing = [name for name in env_names() if f"`{name}`" not in readme]
+    assert not missing, f"README does not document {missing}"
