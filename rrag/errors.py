@@ -24,6 +24,7 @@ them to a message and an exit code (``rrag.cli``); nothing else translates them.
     ├── IndexStateError          missing, corrupt or stale vector index
     ├── LLMError                 the LLM runtime
     └── OpsError                 backup / restore / maintenance
+        └── StoreBusy            a sync, the API or a restore holds the store
 """
 
 from __future__ import annotations
@@ -115,6 +116,10 @@ class OpsError(RragError):
     type_name = "ops_error"
 
 
+class StoreBusy(OpsError):
+    type_name = "store_busy"
+
+
 __all__ = [
     "ConfigError",
     "IndexStateError",
@@ -132,5 +137,6 @@ __all__ = [
     "RedmineProtocolError",
     "RedmineTransportError",
     "RragError",
+    "StoreBusy",
     "StoreError",
 ]
