@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rrag.logs import configure_logging, register_secrets
+from rrag.ops.swap import recover_restore
 from rrag.settings import Settings, get_settings
 from rrag.store.db import Store, open_store
 from rrag.sync.jobs import recover_stale_jobs
@@ -20,6 +21,8 @@ class Context:
     def store(self) -> Store:
         """The store, opened (and migrated, and stale jobs recovered) on first use."""
         if self._store is None:
+            # finish (or clean up after) a restore that crashed mid-swap before opening
+            recover_restore(self.settings.store.data_dir)
             self._store = open_store(self.settings.store.data_dir)
             recover_stale_jobs(self._store, self.settings.store.job_lease_s)
         return self._store

@@ -1,0 +1,115 @@
+"""Who holds a data directory: the sync, the API server, a restore.
+
+Three flock files live in ``RRAG_DATA_DIR`` (flocks die with their process, so a killed
+holder never leaves a stale lock):
+
+* ``sync.lock`` — exclusive, held by a running sync (:class:`rrag.sync.jobs.StoreLock`);
+* ``serve.lock`` — *shared*, held by every API server process for its lifetime
+  (:class:`ServeLock`); a restore takes it exclusively, so it fails while any server runs;
+* ``restore.lock`` — exclusive, held by a restore for its whole duration and briefly by
+  start-up recovery, so nobody opens the store in the middle of a swap.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from rrag.errors import StoreBusy
+from rrag.sync.jobs import StoreLock
+
+SYNC_LOCK = "sync.lock"
+SERVE_LOCK = "serve.lock"
+RESTORE_LOCK = "restore.lock"
+
+
+class ServeLock:
+    """The shared lock an API server holds while it serves ``data_dir``."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = Path(data_dir) / SERVE_LOCK
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        """Take the shared lock; StoreBusy while a restore holds it exclusively."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise StoreBusy(
+                f"a restore is replacing the store in {self.path.parent}; "
+                "start the server when it has finished"
+            ) from None
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+
+def acquire_within(lock: StoreLock, timeout_s: float, poll_s: float = 0.05) -> bool:
+    """Try ``lock`` until ``timeout_s`` has passed; True when acquired."""
+    deadline = time.monotonic() + timeout_s
+    while not lock.acquire():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(poll_s)
+    return True
+
+
+@contextmanager
+def exclusive_store(data_dir: Path) -> Iterator[None]:
+    """Hold restore, sync and serve locks exclusively, or raise StoreBusy naming the holder."""
+    held: list[StoreLock] = []
+    wanted = [
+        (RESTORE_LOCK, "another restore"),
+        (SYNC_LOCK, "a sync job"),
+        (SERVE_LOCK, "the API server"),
+    ]
+    try:
+        for name, holder in wanted:
+            lock = StoreLock(data_dir, name)
+            if not lock.acquire():
+                raise StoreBusy(
+                    f"{holder} holds the store in {data_dir} ({name}); "
+                    "stop it (or wait for it to finish) and retry",
+                    holder=name,
+                )
+            held.append(lock)
+        yield
+    finally:
+        for lock in reversed(held):
+            lock.release()
+
+
+def busy_holders(data_dir: Path) -> list[str]:
+    """Names of the lock files some other process holds right now (for health checks)."""
+    if not Path(data_dir).is_dir():
+        return []
+    found = []
+    for name in (SYNC_LOCK, RESTORE_LOCK):
+        if (Path(data_dir) / name).exists() and StoreLock(data_dir, name).held_elsewhere():
+            found.append(name)
+    serve = Path(data_dir) / SERVE_LOCK
+    if serve.exists() and StoreLock(data_dir, SERVE_LOCK).held_elsewhere():
+        found.append(SERVE_LOCK)
+    return found
+
+
+__all__ = [
+    "RESTORE_LOCK",
+    "SERVE_LOCK",
+    "SYNC_LOCK",
+    "ServeLock",
+    "acquire_within",
+    "busy_holders",
+    "exclusive_store",
+]

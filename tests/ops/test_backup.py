@@ -1,0 +1,75 @@
+"""Backups: layout, manifest, atomic naming, refusal cases, no secrets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rrag.errors import OpsError, StoreBusy
+from rrag.ops import backup, list_snapshots, verify_snapshot
+from rrag.ops.manifest import seal
+from rrag.settings import Settings
+from rrag.store.migrations import SCHEMA_VERSION
+from rrag.sync.jobs import StoreLock
+from tests.conftest import make_settings
+from tests.ops.pairs import pair_state
+
+
+def test_backup_writes_a_complete_sealed_snapshot(live: Settings, tmp_path: Path) -> None:
+    result = backup(live, tmp_path / "b")
+    snap = Path(result["path"])
+    assert snap.name.startswith("snapshot-") and snap.name.endswith("Z")
+    assert sorted(p.name for p in snap.iterdir()) == [
+        "chunks.index",
+        "chunks.meta.json",
+        "manifest.json",
+        "rrag.db",
+    ]
+    manifest = json.loads((snap / "manifest.json").read_text())
+    assert (snap / "manifest.json").read_bytes() == seal(manifest)
+    assert manifest["index_generation"] == "1" and manifest["schema_version"] == SCHEMA_VERSION
+    assert manifest["row_counts"]["issues"] == 30 and manifest["chunk_count"] is not None
+    assert manifest["embedder"] == {"provider": "hashing", "model": "test", "dim": 16}
+    assert set(manifest["files"]) == {"rrag.db", "chunks.index", "chunks.meta.json"}
+    assert all(len(f["sha256"]) == 64 and f["size"] > 0 for f in manifest["files"].values())
+    assert verify_snapshot(snap)["created_at"] == manifest["created_at"]
+    assert pair_state(snap)["matching"]
+    assert list_snapshots(tmp_path / "b") == [snap]
+    assert [p.name for p in (tmp_path / "b").iterdir()] == [snap.name]  # no temp leftovers
+
+
+def test_backup_contains_no_secret(live: Settings, tmp_path: Path) -> None:
+    secret = live.redmine.api_key.get_secret_value()
+    snap = Path(backup(live, tmp_path / "b")["path"])
+    for path in snap.iterdir():
+        assert secret.encode() not in path.read_bytes()
+
+
+def test_backup_of_a_missing_store_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(OpsError, match="no store to back up"):
+        backup(make_settings(tmp_path / "nothing"), tmp_path / "b")
+    assert list_snapshots(tmp_path / "b") == []
+
+
+def test_backup_waits_for_the_sync_lock_then_gives_up(live: Settings, tmp_path: Path) -> None:
+    lock = StoreLock(live.store.data_dir)
+    assert lock.acquire()
+    try:
+        with pytest.raises(StoreBusy, match="a sync held"):
+            backup(live, tmp_path / "b", lock_timeout_s=0.2)
+    finally:
+        lock.release()
+    assert not (tmp_path / "b").exists() or not any((tmp_path / "b").iterdir())
+
+
+def test_backup_refuses_a_live_pair_of_different_generations(
+    live: Settings, tmp_path: Path
+) -> None:
+    meta_path = live.store.data_dir / "chunks.meta.json"
+    meta = json.loads(meta_path.read_text())
+    meta_path.write_text(json.dumps({**meta, "generation": 9}))
+    with pytest.raises(OpsError, match="does not match"):
+        backup(live, tmp_path / "b")
+    assert list((tmp_path / "b").iterdir()) == []
