@@ -22,6 +22,7 @@ them to a message and an exit code (``rrag.cli``); nothing else translates them.
     │   ├── JobNotFound
     │   └── JobConflict          a running job overlaps
     ├── IndexStateError          missing, corrupt or stale vector index
+    ├── EmbeddingError           the embedder (model missing, Ollama unreachable)
     ├── LLMError                 the LLM runtime
     └── OpsError                 backup / restore / maintenance
         └── StoreBusy            a sync, the API or a restore holds the store
@@ -108,6 +109,10 @@ class IndexStateError(RragError):
     type_name = "index_state"
 
 
+class EmbeddingError(RragError):
+    type_name = "embedding_error"
+
+
 class LLMError(RragError):
     type_name = "llm_error"
 
@@ -122,6 +127,7 @@ class StoreBusy(OpsError):
 
 __all__ = [
     "ConfigError",
+    "EmbeddingError",
     "IndexStateError",
     "InputError",
     "JobConflict",

@@ -91,6 +91,8 @@ class RetrievalSettings(_Group):
     model_config = SettingsConfigDict(env_prefix="RETRIEVAL_", extra="ignore", frozen=True)
 
     candidate_multiplier: int = Field(4, ge=1, le=50)
+    fusion: Literal["rrf", "blend"] = Field("blend", description="hybrid fusion, see RESULTS")
+    vector_weight: float = Field(0.7, ge=0, le=1, description="blend weight of the vector side")
 
 
 class LLMSettings(_Group):

@@ -75,8 +75,25 @@ V1: Sequence[str] = (
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
 )
 
+#: the search index's chunk rows and their FTS5 twin (rowid = chunk id), owned by rrag.index
+V_CHUNKS: Sequence[str] = (
+    """CREATE TABLE chunks (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        source_kind TEXT NOT NULL, source_id INTEGER NOT NULL, kind TEXT NOT NULL,
+        issue_id INTEGER, journal_id INTEGER, wiki_title TEXT,
+        project_id INTEGER NOT NULL, is_private BOOLEAN NOT NULL DEFAULT 0,
+        tracker TEXT, status TEXT, is_closed BOOLEAN NOT NULL DEFAULT 0,
+        category TEXT, fixed_version TEXT, subject TEXT NOT NULL DEFAULT '',
+        text TEXT NOT NULL DEFAULT '', updated_on TEXT,
+        content_hash TEXT NOT NULL DEFAULT '', url TEXT NOT NULL DEFAULT '')""",
+    "CREATE INDEX ix_chunks_source ON chunks(source_kind, source_id)",
+    "CREATE INDEX ix_chunks_issue_id ON chunks(issue_id)",
+    """CREATE VIRTUAL TABLE chunks_fts USING fts5(subject, text,
+        tokenize = 'porter unicode61 remove_diacritics 2')""",
+)
+
 #: every migration in order; index ``i`` brings the schema to version ``i + 1``
-MIGRATIONS: list[Sequence[str]] = [V1]
+MIGRATIONS: list[Sequence[str]] = [V1, V_CHUNKS]
 
 
 def current_version(conn: sqlite3.Connection) -> int:

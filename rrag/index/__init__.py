@@ -1,0 +1,38 @@
+"""The search index: chunking, embedders, the FAISS vector index and FTS5 lexical search.
+
+:class:`IndexUpdater` keeps chunks, FTS and FAISS in step with the store (drain the sync
+queue, catch up after a crash, rebuild); :func:`check_consistency` reports whether the
+saved index is the one the store expects.
+"""
+
+from rrag.index.chunking import Chunk, embed_text, issue_chunks, split_wiki, wiki_chunks
+from rrag.index.consistency import check_consistency
+from rrag.index.embedders import (
+    Embedder,
+    HashingEmbedder,
+    OllamaEmbedder,
+    SentenceTransformerEmbedder,
+    make_embedder,
+)
+from rrag.index.updater import GENERATION_KEY, IndexUpdater, open_vectors, store_generation
+from rrag.index.vectors import Manifest, VectorIndex
+
+__all__ = [
+    "GENERATION_KEY",
+    "Chunk",
+    "Embedder",
+    "HashingEmbedder",
+    "IndexUpdater",
+    "Manifest",
+    "OllamaEmbedder",
+    "SentenceTransformerEmbedder",
+    "VectorIndex",
+    "check_consistency",
+    "embed_text",
+    "issue_chunks",
+    "make_embedder",
+    "open_vectors",
+    "split_wiki",
+    "store_generation",
+    "wiki_chunks",
+]

@@ -1,0 +1,162 @@
+"""Cutting store rows into chunks: what gets indexed, with which metadata and URL.
+
+One chunk per issue (subject + description), one per journal that has a note (a field
+change summary rides along as one line, never the full old/new text), and wiki pages
+split by headings with a size cap. Every chunk carries what retrieval filters on
+(project, privacy, tracker, status, ``updated_on``), a content hash and a URL back into
+Redmine. Pure functions: the caller reads the rows and writes the chunks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+from urllib.parse import quote
+
+from rrag.store.models import Issue, Journal, Project, WikiPage
+
+WIKI_MAX_CHARS = 1500
+_HEADING = re.compile(r"^(?:h[1-6]\.\s|#{1,6}\s)", re.MULTILINE)
+
+
+@dataclass
+class Chunk:
+    """One indexable piece of text and everything needed to filter and cite it."""
+
+    source_kind: str  # "issue" | "wiki"
+    source_id: int
+    kind: str  # "issue" | "note" | "wiki"
+    project_id: int
+    text: str
+    url: str
+    subject: str = ""
+    issue_id: int | None = None
+    journal_id: int | None = None
+    wiki_title: str | None = None
+    is_private: bool = False
+    tracker: str | None = None
+    status: str | None = None
+    is_closed: bool = False
+    category: str | None = None
+    fixed_version: str | None = None
+    updated_on: str | None = None
+    content_hash: str = ""
+
+    def row(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def _hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def embed_text(chunk: Chunk) -> str:
+    """The text an embedder sees: subject and area first, then the body."""
+    if chunk.kind == "issue":
+        head = " · ".join(x for x in (chunk.tracker, chunk.category) if x)
+        return f"{chunk.subject}\n{head}\n{chunk.text}".strip()
+    return f"{chunk.subject}\n{chunk.text}".strip()
+
+
+def issue_chunks(issue: Issue, journals: list[Journal], base_url: str) -> list[Chunk]:
+    """The issue's own chunk, then one per journal with a note (in journal order)."""
+    base = base_url.rstrip("/")
+    common: dict[str, Any] = {
+        "source_kind": "issue",
+        "source_id": issue.id,
+        "issue_id": issue.id,
+        "project_id": issue.project_id,
+        "subject": issue.subject,
+        "tracker": issue.tracker,
+        "status": issue.status,
+        "is_closed": bool(issue.is_closed),
+        "category": issue.category,
+        "fixed_version": issue.fixed_version,
+        "updated_on": issue.updated_on,
+    }
+    body = issue.description or ""
+    chunks = [
+        Chunk(
+            kind="issue",
+            text=body,
+            url=f"{base}/issues/{issue.id}",
+            is_private=bool(issue.is_private),
+            content_hash=_hash(f"{issue.subject}\n{body}"),
+            **common,
+        )
+    ]
+    ordered = sorted(journals, key=lambda j: (j.created_on or "", j.id))
+    for n, journal in enumerate(ordered, start=1):
+        if not (journal.notes or "").strip():
+            continue  # a journal that only changes fields gets no chunk
+        text = journal.notes.strip()
+        if journal.changes:
+            text += "\n(" + "; ".join(journal.changes.splitlines()) + ")"
+        chunks.append(
+            Chunk(
+                kind="note",
+                text=text,
+                url=f"{base}/issues/{issue.id}#note-{n}",
+                journal_id=journal.id,
+                content_hash=_hash(text),
+                is_private=bool(issue.is_private or journal.private_notes),
+                **common,
+            )
+        )
+    return chunks
+
+
+def split_wiki(text: str, max_chars: int = WIKI_MAX_CHARS) -> list[str]:
+    """Sections at headings, each cut at paragraph (then hard) boundaries under the cap."""
+    starts = [m.start() for m in _HEADING.finditer(text)]
+    bounds = sorted({0, *starts, len(text)})
+    sections = [text[a:b].strip() for a, b in itertools.pairwise(bounds)]
+    pieces: list[str] = []
+    for section in filter(None, sections):
+        pieces += _cap(section, max_chars)
+    return pieces or [""]
+
+
+def _cap(section: str, max_chars: int) -> list[str]:
+    out, current = [], ""
+    for para in re.split(r"\n\s*\n", section):
+        while len(para) > max_chars:  # one huge paragraph: hard cut
+            if current:
+                out.append(current)
+                current = ""
+            out.append(para[:max_chars])
+            para = para[max_chars:]
+        if current and len(current) + len(para) + 2 > max_chars:
+            out.append(current)
+            current = para
+        else:
+            current = f"{current}\n\n{para}" if current else para
+    if current.strip():
+        out.append(current)
+    return out
+
+
+def wiki_chunks(page: WikiPage, project: Project, base_url: str) -> list[Chunk]:
+    assert page.id is not None
+    url = f"{base_url.rstrip('/')}/projects/{project.identifier}/wiki/{quote(page.title)}"
+    return [
+        Chunk(
+            source_kind="wiki",
+            source_id=page.id,
+            kind="wiki",
+            project_id=page.project_id,
+            text=piece,
+            url=url,
+            subject=page.title.replace("_", " "),
+            wiki_title=page.title,
+            updated_on=page.updated_on,
+            content_hash=_hash(piece),
+        )
+        for piece in split_wiki(page.text or "")
+    ]
+
+
+__all__ = ["WIKI_MAX_CHARS", "Chunk", "embed_text", "issue_chunks", "split_wiki", "wiki_chunks"]

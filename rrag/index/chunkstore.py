@@ -1,0 +1,122 @@
+"""Chunk rows and their FTS5 twin, always written together in the caller's transaction.
+
+``chunks.id`` is AUTOINCREMENT, so an id is never reused: a chunk whose text changes gets
+a new id (and a new vector), and the set difference between the store's ids and the
+FAISS ids is exactly what a catch-up must add or remove. A chunk whose text is unchanged
+keeps its id and vector; only its metadata row is updated (a status change re-embeds
+nothing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+from rrag.index.chunking import Chunk
+
+_COLUMNS = (
+    "source_kind",
+    "source_id",
+    "kind",
+    "issue_id",
+    "journal_id",
+    "wiki_title",
+    "project_id",
+    "is_private",
+    "tracker",
+    "status",
+    "is_closed",
+    "category",
+    "fixed_version",
+    "subject",
+    "text",
+    "updated_on",
+    "content_hash",
+    "url",
+)
+_INSERT = text(
+    f"INSERT INTO chunks ({', '.join(_COLUMNS)}) VALUES "
+    f"({', '.join(':' + c for c in _COLUMNS)}) RETURNING id"
+)
+_UPDATE = text(
+    "UPDATE chunks SET " + ", ".join(f"{c} = :{c}" for c in _COLUMNS) + " WHERE id = :id"
+)
+_FTS_INSERT = text("INSERT INTO chunks_fts(rowid, subject, text) VALUES (:id, :subject, :text)")
+
+
+@dataclass
+class SourceChange:
+    """What one source's rewrite did to the vector side."""
+
+    removed: list[int] = field(default_factory=list)
+    added: list[tuple[int, Chunk]] = field(default_factory=list)
+
+
+def _existing(session: Session, kind: str, source_id: int) -> list[tuple[int, str, str]]:
+    rows = session.execute(
+        text(
+            "SELECT id, kind || ':' || COALESCE(journal_id, ''), content_hash FROM chunks "
+            "WHERE source_kind = :k AND source_id = :s ORDER BY id"
+        ),
+        {"k": kind, "s": source_id},
+    )
+    return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+
+def delete_ids(session: Session, ids: Sequence[int]) -> None:
+    for start in range(0, len(ids), 500):
+        part = {f"i{n}": v for n, v in enumerate(ids[start : start + 500])}
+        marks = ", ".join(f":{k}" for k in part)
+        session.execute(text(f"DELETE FROM chunks_fts WHERE rowid IN ({marks})"), part)
+        session.execute(text(f"DELETE FROM chunks WHERE id IN ({marks})"), part)
+
+
+def replace_source(
+    session: Session, kind: str, source_id: int, chunks: list[Chunk]
+) -> SourceChange:
+    """Make the source's chunk rows equal ``chunks`` (empty list: delete the source)."""
+    change = SourceChange()
+    keep: dict[tuple[str, str], list[int]] = {}
+    for chunk_id, slot, digest in _existing(session, kind, source_id):
+        keep.setdefault((slot, digest), []).append(chunk_id)
+    for chunk in chunks:
+        slot = f"{chunk.kind}:{chunk.journal_id if chunk.journal_id is not None else ''}"
+        reusable = keep.get((slot, chunk.content_hash))
+        if reusable:
+            session.execute(_UPDATE, {**chunk.row(), "id": reusable.pop(0)})
+            continue
+        new_id = int(session.execute(_INSERT, chunk.row()).scalar_one())
+        session.execute(_FTS_INSERT, {"id": new_id, "subject": chunk.subject, "text": chunk.text})
+        change.added.append((new_id, chunk))
+    change.removed = [i for ids in keep.values() for i in ids]
+    delete_ids(session, change.removed)
+    return change
+
+
+def chunk_rows(session: Session, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Full rows of the chunks ``ids`` (missing ids are simply absent)."""
+    found: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(ids), 500):
+        part = {f"i{n}": int(v) for n, v in enumerate(ids[start : start + 500])}
+        if not part:
+            continue
+        marks = ", ".join(f":{k}" for k in part)
+        rows = session.execute(text(f"SELECT * FROM chunks WHERE id IN ({marks})"), part)
+        for row in rows.mappings():
+            found[int(row["id"])] = dict(row)
+    return found
+
+
+def row_chunk(row: dict[str, Any]) -> Chunk:
+    return Chunk(**{c: row[c] for c in _COLUMNS})
+
+
+def all_ids(session: Session) -> list[int]:
+    return [int(r[0]) for r in session.execute(text("SELECT id FROM chunks ORDER BY id"))]
+
+
+__all__ = ["SourceChange", "all_ids", "chunk_rows", "delete_ids", "replace_source", "row_chunk"]

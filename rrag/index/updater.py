@@ -1,0 +1,254 @@
+"""Keeping chunks, FTS and FAISS in step with the store: drain, catch-up, rebuild.
+
+The sync queues changed sources in ``index_queue`` in its own transactions. :meth:`drain`
+turns a batch of queue rows into chunk + FTS rows, deletes those queue rows and bumps the
+store's ``index_generation`` in one transaction; the FAISS file is saved afterwards with
+the same generation. A crash between the two leaves the store ahead of the index, which
+:func:`open_vectors` detects and :meth:`catch_up` repairs from the store: chunk ids are
+never reused, so the set difference of ids says exactly what to add and remove.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+from sqlalchemy import text
+from sqlmodel import Session, col, select
+
+from rrag.errors import IndexStateError
+from rrag.index import chunkstore
+from rrag.index.chunking import Chunk, embed_text, issue_chunks, wiki_chunks
+from rrag.index.embedders import Embedder, make_embedder
+from rrag.index.vectors import REBUILD_HINT, Manifest, VectorIndex, load
+from rrag.logs import get_logger, log_event
+from rrag.settings import Settings
+from rrag.store.db import Store
+from rrag.store.models import Issue, Journal, Project, WikiPage
+from rrag.sync.jobs import StoreLock
+
+log = get_logger("index.updater")
+GENERATION_KEY = "index_generation"
+BATCH_SOURCES = 256
+
+
+def store_generation(store: Store) -> int:
+    return int(store.get_meta(GENERATION_KEY, "0") or 0)
+
+
+def open_vectors(settings: Settings, embedder: Embedder) -> VectorIndex:
+    """The saved index, or an empty one when none exists; refuses another embedder's index."""
+    paths = settings.store
+    if not paths.index_path.exists():
+        return VectorIndex(Manifest(0, embedder.provider, embedder.model, embedder.dim))
+    vectors = load(paths.index_path, paths.index_meta_path)
+    m = vectors.manifest
+    if (m.provider, m.model, m.dim) != (embedder.provider, embedder.model, embedder.dim):
+        raise IndexStateError(
+            f"the index was built with {m.provider} {m.model} (dim {m.dim}) but the embedder "
+            f"is {embedder.provider} {embedder.model} (dim {embedder.dim}): {REBUILD_HINT}",
+            index_provider=m.provider,
+            provider=embedder.provider,
+        )
+    return vectors
+
+
+def _load_sources(
+    session: Session, kind: str, ids: list[int], base_url: str
+) -> dict[int, tuple[str, list[Chunk]]]:
+    """``{source_id: (content hash, chunks)}`` for the sources that still exist."""
+    out: dict[int, tuple[str, list[Chunk]]] = {}
+    if kind == "issue":
+        issues = session.exec(select(Issue).where(col(Issue.id).in_(ids))).all()
+        journals: dict[int, list[Journal]] = {}
+        for j in session.exec(select(Journal).where(col(Journal.issue_id).in_(ids))).all():
+            journals.setdefault(j.issue_id, []).append(j)
+        for issue in issues:
+            out[issue.id] = (
+                issue.content_hash,
+                issue_chunks(issue, journals.get(issue.id, []), base_url),
+            )
+        return out
+    pages = session.exec(select(WikiPage).where(col(WikiPage.id).in_(ids))).all()
+    projects = {p.id: p for p in session.exec(select(Project)).all()}
+    for page in pages:
+        project = projects.get(page.project_id)
+        if page.id is not None and project is not None:
+            out[page.id] = (page.content_hash, wiki_chunks(page, project, base_url))
+    return out
+
+
+def _current_hash(session: Session, kind: str, source_id: int) -> str | None:
+    table = "issues" if kind == "issue" else "wiki_pages"
+    row = session.execute(
+        text(f"SELECT content_hash FROM {table} WHERE id = :i"), {"i": source_id}
+    ).first()
+    return None if row is None else str(row[0])
+
+
+class IndexUpdater:
+    """Writes the index for one data dir; one writer at a time (``index.lock``)."""
+
+    def __init__(self, settings: Settings, store: Store, embedder: Embedder | None = None) -> None:
+        self.settings, self.store = settings, store
+        self.embedder = embedder or make_embedder(settings)
+        self._lock = StoreLock(settings.store.data_dir, name="index.lock")
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        self._lock.acquire(blocking=True)
+        try:
+            yield
+        finally:
+            self._lock.release()
+
+    def _embed(self, chunks: list[Chunk]) -> np.ndarray:
+        return self.embedder.embed([embed_text(c) for c in chunks])
+
+    def _save(self, vectors: VectorIndex, generation: int) -> None:
+        vectors.manifest.generation = generation
+        vectors.save(self.settings.store.index_path, self.settings.store.index_meta_path)
+
+    def drain(self) -> dict[str, Any]:
+        """Apply every queued change; returns counters (sources, added, removed, seconds)."""
+        started = time.perf_counter()
+        with self.locked():
+            vectors = open_vectors(self.settings, self.embedder)
+            stats: dict[str, Any] = {"sources": 0, "added": 0, "removed": 0, "repaired": 0}
+            stats["repaired"] = self._catch_up(vectors)
+            while batch := self._next_batch():
+                done, added, removed = self._apply(vectors, batch)
+                stats["sources"] += done
+                stats["added"] += added
+                stats["removed"] += removed
+                if not done:
+                    break  # every row in the batch changed under us; the next sync retries
+            if (
+                vectors.manifest.generation != store_generation(self.store)
+                or not self.settings.store.index_path.exists()
+            ):
+                self._save(vectors, store_generation(self.store))
+        stats["seconds"] = round(time.perf_counter() - started, 3)
+        log_event(log, "index_drained", **stats)
+        return stats
+
+    def _next_batch(self) -> list[tuple[str, int, str]]:
+        with self.store.session() as session:
+            rows = session.execute(
+                text(
+                    "SELECT source_kind, source_id, op FROM index_queue "
+                    "ORDER BY source_kind, source_id LIMIT :n"
+                ),
+                {"n": BATCH_SOURCES},
+            ).all()
+        return [(str(r[0]), int(r[1]), str(r[2])) for r in rows]
+
+    def _apply(
+        self, vectors: VectorIndex, batch: list[tuple[str, int, str]]
+    ) -> tuple[int, int, int]:
+        base = self.settings.redmine.base_url
+        with self.store.session() as session:
+            loaded: dict[tuple[str, int], tuple[str, list[Chunk]]] = {}
+            for kind in ("issue", "wiki"):
+                ids = [sid for k, sid, op in batch if k == kind and op == "upsert"]
+                if ids:
+                    for sid, value in _load_sources(session, kind, ids, base).items():
+                        loaded[(kind, sid)] = value
+        added: list[tuple[int, Chunk]] = []
+        removed: list[int] = []
+        done = 0
+        with self.store.write() as session:
+            for kind, sid, op in batch:
+                digest, chunks = loaded.get((kind, sid), (None, []))
+                if digest is not None and _current_hash(session, kind, sid) != digest:
+                    continue  # changed since we read it: leave the queue row for next time
+                change = chunkstore.replace_source(session, kind, sid, chunks)
+                added += change.added
+                removed += change.removed
+                session.execute(
+                    text(
+                        "DELETE FROM index_queue WHERE source_kind = :k AND "
+                        "source_id = :s AND op = :o"
+                    ),
+                    {"k": kind, "s": sid, "o": op},
+                )
+                done += 1
+            generation = store_generation(self.store) + 1
+            self.store.set_meta(session, GENERATION_KEY, str(generation))
+        # Embedding happens after the commit so the write lock is held briefly; a crash
+        # here leaves the store ahead of the index, which the next catch-up repairs.
+        embedded = self._embed([c for _, c in added])
+        vectors.remove(removed)
+        vectors.add(np.array([i for i, _ in added], np.int64), embedded)
+        vectors.manifest.generation = -1  # dirty until saved with the store's generation
+        return done, len(added), len(removed)
+
+    def _catch_up(self, vectors: VectorIndex) -> int:
+        """Make the FAISS ids equal the store's chunk ids; returns how many changed."""
+        if (
+            vectors.manifest.generation == store_generation(self.store)
+            and vectors.count == self._store_count()
+        ):
+            return 0
+        with self.store.session() as session:
+            in_store = np.array(chunkstore.all_ids(session), np.int64)
+        in_index = vectors.ids()
+        extra = np.setdiff1d(in_index, in_store)
+        missing = np.setdiff1d(in_store, in_index)
+        vectors.remove(extra)
+        for start in range(0, len(missing), 2048):
+            part = [int(i) for i in missing[start : start + 2048]]
+            with self.store.session() as session:
+                rows = chunkstore.chunk_rows(session, part)
+            ids = [i for i in part if i in rows]
+            vectors.add(
+                np.array(ids, np.int64), self._embed([chunkstore.row_chunk(rows[i]) for i in ids])
+            )
+        changed = len(extra) + len(missing)
+        if changed or vectors.manifest.generation != store_generation(self.store):
+            log_event(
+                log,
+                "index_caught_up",
+                added=len(missing),
+                removed=len(extra),
+                from_generation=vectors.manifest.generation,
+                to_generation=store_generation(self.store),
+            )
+            self._save(vectors, store_generation(self.store))
+        return changed
+
+    def _store_count(self) -> int:
+        with self.store.session() as session:
+            return int(session.execute(text("SELECT COUNT(*) FROM chunks")).scalar_one())
+
+    def repair(self) -> int:
+        """Catch the saved index up with the store (no queue draining)."""
+        with self.locked():
+            return self._catch_up(open_vectors(self.settings, self.embedder))
+
+    def rebuild(self) -> dict[str, Any]:
+        """Drop every chunk and vector, queue every source, and drain with this embedder."""
+        with self.locked():
+            with self.store.write() as session:
+                session.execute(text("DELETE FROM chunks_fts"))
+                session.execute(text("DELETE FROM chunks"))
+                session.execute(
+                    text(
+                        "INSERT OR REPLACE INTO index_queue(source_kind, source_id, op) "
+                        "SELECT 'issue', id, 'upsert' FROM issues UNION ALL "
+                        "SELECT 'wiki', id, 'upsert' FROM wiki_pages"
+                    )
+                )
+                generation = store_generation(self.store) + 1
+                self.store.set_meta(session, GENERATION_KEY, str(generation))
+            fresh = VectorIndex(
+                Manifest(generation, self.embedder.provider, self.embedder.model, self.embedder.dim)
+            )
+            self._save(fresh, generation)
+        return self.drain()
+
+
+__all__ = ["BATCH_SOURCES", "GENERATION_KEY", "IndexUpdater", "open_vectors", "store_generation"]

@@ -1,0 +1,176 @@
+"""The FAISS vector index and its manifest, saved atomically.
+
+``chunks.index`` is a plain FAISS file (``IndexIDMap2`` over inner-product flat search on
+normalised vectors, ids = chunk row ids) followed by a trailer holding the manifest JSON;
+FAISS's reader stops at the end of its own data, so the file stays readable by
+``faiss.read_index``. Because the trailer travels inside the one file that ``os.replace``
+swaps, a crash mid-save leaves the whole old or the whole new generation on disk.
+``chunks.meta.json`` is the same manifest for people and ops tools; when it disagrees
+with the trailer (a crash between the two replaces), the trailer wins and the JSON is
+rewritten.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import tempfile
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from rrag.errors import IndexStateError
+
+MAGIC = b"RRAGMANIFEST1"
+_TAIL = struct.Struct("<Q")  # manifest length, after the JSON
+REBUILD_HINT = "run `rrag index --rebuild`"
+
+
+@dataclass
+class Manifest:
+    generation: int
+    provider: str
+    model: str
+    dim: int
+    count: int = 0
+    built_at: str = ""
+    versions: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+
+def versions() -> dict[str, str]:
+    import rrag
+
+    return {"rrag": rrag.__version__, "faiss": faiss.__version__, "numpy": np.__version__}
+
+
+def _fsync_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically: temp file in the same dir, fsync, replace."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)  # make the rename itself durable
+    finally:
+        os.close(dir_fd)
+
+
+class VectorIndex:
+    """Chunk vectors in FAISS, keyed by chunk row id."""
+
+    def __init__(self, manifest: Manifest, index: Any | None = None) -> None:
+        self.manifest = manifest
+        self.index = (
+            index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(manifest.dim))
+        )
+
+    @property
+    def count(self) -> int:
+        return int(self.index.ntotal)
+
+    def ids(self) -> np.ndarray:
+        return faiss.vector_to_array(self.index.id_map).astype(np.int64)
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        if len(ids):
+            self.index.add_with_ids(
+                np.ascontiguousarray(vectors, np.float32), np.asarray(ids, np.int64)
+            )
+
+    def remove(self, ids: np.ndarray | list[int]) -> None:
+        if len(ids):
+            self.index.remove_ids(np.asarray(ids, np.int64))  # type: ignore[arg-type]
+
+    def search(
+        self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
+        """Top ``k`` (id, score); ``allowed`` (chunk ids) filters before the cut."""
+        if self.count == 0 or k <= 0:
+            return []
+        params = None
+        if allowed is not None:
+            if len(allowed) == 0:
+                return []
+            params = faiss.SearchParameters(
+                # type: ignore[call-arg]
+                sel=faiss.IDSelectorBatch(allowed.astype(np.int64))
+            )
+        scores, ids = self.index.search(
+            query.reshape(1, -1).astype(np.float32), min(k, self.count), params=params
+        )
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+    def save(self, index_path: Path, meta_path: Path) -> None:
+        self.manifest.count = self.count
+        self.manifest.built_at = datetime.now(UTC).isoformat(timespec="seconds")
+        self.manifest.versions = versions()
+        body = faiss.serialize_index(self.index).tobytes()
+        manifest = self.manifest.to_json().encode()
+        _fsync_write(index_path, body + MAGIC + manifest + _TAIL.pack(len(manifest)))
+        _fsync_write(meta_path, manifest)
+
+
+def read_manifest(index_path: Path) -> Manifest:
+    """The manifest in the trailer of ``index_path`` (IndexStateError if absent or bad)."""
+    if not index_path.exists():
+        raise IndexStateError(
+            f"no vector index at {index_path}: {REBUILD_HINT}", path=str(index_path)
+        )
+    with open(index_path, "rb") as fh:
+        size = fh.seek(0, os.SEEK_END)
+        if size < _TAIL.size:
+            raise _corrupt(index_path)
+        fh.seek(size - _TAIL.size)
+        (length,) = _TAIL.unpack(fh.read(_TAIL.size))
+        start = size - _TAIL.size - length - len(MAGIC)
+        if start < 0:
+            raise _corrupt(index_path)
+        fh.seek(start)
+        blob = fh.read(len(MAGIC) + length)
+    if not blob.startswith(MAGIC):
+        raise _corrupt(index_path)
+    try:
+        return Manifest(**json.loads(blob[len(MAGIC) :]))
+    except (ValueError, TypeError):
+        raise _corrupt(index_path) from None
+
+
+def _corrupt(path: Path) -> IndexStateError:
+    return IndexStateError(f"the vector index at {path} is corrupt: {REBUILD_HINT}", path=str(path))
+
+
+def load(index_path: Path, meta_path: Path) -> VectorIndex:
+    """Load the index and its manifest; heal ``chunks.meta.json`` if it lags the trailer."""
+    manifest = read_manifest(index_path)
+    raw = np.fromfile(index_path, dtype=np.uint8)
+    try:
+        index = faiss.deserialize_index(raw)
+    except RuntimeError:
+        raise _corrupt(index_path) from None
+    if index.ntotal != manifest.count or index.d != manifest.dim:
+        raise _corrupt(index_path)
+    try:
+        on_disk = json.loads(meta_path.read_text())
+    except (OSError, ValueError):
+        on_disk = None
+    if on_disk != json.loads(manifest.to_json()):
+        _fsync_write(meta_path, manifest.to_json().encode())
+    return VectorIndex(manifest, index)
+
+
+__all__ = ["MAGIC", "REBUILD_HINT", "Manifest", "VectorIndex", "load", "read_manifest"]

@@ -1,0 +1,84 @@
+"""Validation of search input and recognition of issue references (``#1234``)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Literal
+
+from rrag.errors import InputError
+
+Mode = Literal["lexical", "vector", "hybrid"]
+MODES: tuple[str, ...] = ("lexical", "vector", "hybrid")
+MAX_QUERY_CHARS = 2000
+MAX_K = 100
+_REFERENCE = re.compile(
+    r"^\s*(?:#|issue\s*#?\s*|bug\s*#?\s*|feature\s*#?\s*)(\d{1,9})\s*$", re.IGNORECASE
+)
+
+
+def check_query(query: object) -> str:
+    """The query stripped; InputError when empty, too long or not text."""
+    if not isinstance(query, str) or not query.strip():
+        raise InputError("the query is empty: give some words to search for", field="query")
+    if len(query) > MAX_QUERY_CHARS:
+        raise InputError(
+            f"the query has {len(query)} characters; the limit is {MAX_QUERY_CHARS}", field="query"
+        )
+    return query.strip()
+
+
+def check_k(k: object) -> int:
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
+        raise InputError(f"k must be an integer from 1 to {MAX_K} (got {k!r})", field="k")
+    return k
+
+
+def check_mode(mode: object) -> Mode:
+    if mode not in MODES:
+        raise InputError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}", field="mode")
+    return mode  # type: ignore[return-value]
+
+
+def check_status(status: object) -> str | None:
+    if status not in (None, "open", "closed"):
+        raise InputError(
+            f"status must be 'open', 'closed' or empty (got {status!r})", field="status"
+        )
+    return None if status is None else str(status)
+
+
+def check_since(value: object) -> str | None:
+    """An ISO date or datetime, returned as a UTC ISO string comparable with ``updated_on``."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(
+            f"updated_since must be an ISO date such as 2024-05-01 (got {value!r})",
+            field="updated_since",
+        ) from None
+    return parsed.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def issue_reference(query: str) -> int | None:
+    """The issue id when the whole query is a reference (``#12``, ``issue 12``)."""
+    match = _REFERENCE.match(query)
+    return int(match.group(1)) if match else None
+
+
+__all__ = [
+    "MAX_K",
+    "MAX_QUERY_CHARS",
+    "MODES",
+    "Mode",
+    "check_k",
+    "check_mode",
+    "check_query",
+    "check_since",
+    "check_status",
+    "issue_reference",
+]

@@ -1,0 +1,96 @@
+"""Turning fused chunk hits into per-issue results with snippets.
+
+Hits are grouped per issue (per page for wiki chunks): the best chunk leads the result
+and gives its URL and snippet, other matching chunks ride along in ``chunks``, so one
+long issue cannot fill the top k.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rrag.index.lexical import query_terms
+
+SNIPPET_CHARS = 240
+MAX_ATTACHED = 3
+
+
+def _pattern(query: str) -> re.Pattern[str] | None:
+    terms = [re.escape(t) for t in query_terms(query) if len(t) >= 3 or t.isdigit()]
+    if not terms:
+        return None
+    return re.compile(
+        r"\b(" + "|".join(sorted(terms, key=len, reverse=True)) + r")\w*", re.IGNORECASE
+    )
+
+
+def snippet(text: str, query: str, size: int = SNIPPET_CHARS) -> str:
+    """A window of ``text`` around the first query term, terms marked ``**like this**``."""
+    flat = " ".join(text.split())
+    pattern = _pattern(query)
+    first = pattern.search(flat) if pattern else None
+    start = max(0, (first.start() if first else 0) - size // 3)
+    window = flat[start : start + size]
+    if start > 0:
+        window = "…" + window
+    if start + size < len(flat):
+        window += "…"
+    return pattern.sub(lambda m: f"**{m.group(0)}**", window) if pattern else window
+
+
+def _group_key(row: dict[str, Any]) -> tuple[str, int]:
+    if row["issue_id"] is not None:
+        return ("issue", int(row["issue_id"]))
+    return ("wiki", int(row["source_id"]))
+
+
+def group(
+    hits: list[tuple[int, float]],
+    rows: dict[int, dict[str, Any]],
+    found_by: dict[int, set[str]],
+    projects: dict[int, str],
+    query: str,
+    k: int,
+) -> list[dict[str, Any]]:
+    """At most ``k`` results, one per issue or wiki page, best first."""
+    results: dict[tuple[str, int], dict[str, Any]] = {}
+    for chunk_id, score in hits:
+        row = rows.get(chunk_id)
+        if row is None:  # deleted since the index was loaded
+            continue
+        key = _group_key(row)
+        entry = {
+            "chunk_id": chunk_id,
+            "kind": row["kind"],
+            "url": row["url"],
+            "score": round(score, 6),
+        }
+        if key in results:
+            result = results[key]
+            result["matched_by"] = sorted({*result["matched_by"], *found_by.get(chunk_id, ())})
+            if len(result["chunks"]) < MAX_ATTACHED + 1:
+                result["chunks"].append(entry)
+            continue
+        if len(results) >= k:
+            continue
+        body = row["text"] or row["subject"]
+        results[key] = {
+            "issue_id": row["issue_id"],
+            "subject": row["subject"],
+            "project_id": row["project_id"],
+            "project": projects.get(row["project_id"]),
+            "tracker": row["tracker"],
+            "status": row["status"],
+            "kind": row["kind"],
+            "wiki_title": row["wiki_title"],
+            "score": round(score, 6),
+            "url": row["url"],
+            "snippet": snippet(body, query),
+            "matched_by": sorted(found_by.get(chunk_id, ())),
+            "chunks": [entry],
+        }
+    return list(results.values())
+
+
+__all__ = ["group", "snippet"]

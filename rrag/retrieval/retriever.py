@@ -1,0 +1,271 @@
+"""The long-lived retriever: one embedder and one FAISS index, many concurrent searches.
+
+:class:`Retriever` loads the embedder once and the index on first use. Each search checks
+(cheaply: a ``stat`` and one meta row) whether the index file or the store generation has
+moved; if so it reloads, and when the store is ahead of the saved index (a sync is
+draining, or a crash left a gap) it catches up in memory from the store before serving,
+so results are never served from an index the store has moved past.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sqlalchemy import text
+
+from rrag.errors import IndexStateError, InputError
+from rrag.index import chunkstore, lexical
+from rrag.index.chunking import embed_text
+from rrag.index.embedders import Embedder, make_embedder
+from rrag.index.updater import open_vectors, store_generation
+from rrag.index.vectors import VectorIndex
+from rrag.logs import get_logger, log_event
+from rrag.retrieval import fusion
+from rrag.retrieval import query as qv
+from rrag.retrieval.caller import Caller
+from rrag.retrieval.filters import ChunkMeta, Filters
+from rrag.retrieval.results import group
+from rrag.settings import Settings
+from rrag.store.db import Store
+
+log = get_logger("retrieval")
+MAX_MEMORY_CATCH_UP = 20_000
+
+
+@dataclass(frozen=True)
+class _State:
+    vectors: VectorIndex
+    meta: ChunkMeta
+    signature: tuple[Any, ...]
+
+
+class Retriever:
+    """Search and similar-issue lookups over one data dir; safe to share across threads."""
+
+    def __init__(self, settings: Settings, store: Store, embedder: Embedder | None = None) -> None:
+        self.settings, self.store = settings, store
+        self.embedder = embedder or make_embedder(settings)
+        self._state: _State | None = None
+        self._reload_lock = threading.Lock()
+
+    # -- index state -------------------------------------------------------------------
+    def _signature(self) -> tuple[Any, ...]:
+        try:
+            st = self.settings.store.index_path.stat()
+            file_sig: tuple[int, ...] = (st.st_ino, st.st_mtime_ns, st.st_size)
+        except FileNotFoundError:
+            file_sig = ()
+        return (file_sig, store_generation(self.store))
+
+    def reload_if_stale(self) -> bool:
+        """Reload when the index file or the store generation changed; True if reloaded."""
+        signature = self._signature()
+        if self._state is not None and self._state.signature == signature:
+            return False
+        with self._reload_lock:
+            if self._state is not None and self._state.signature == signature:
+                return False
+            self._state = self._load(signature)
+        return True
+
+    def _load(self, signature: tuple[Any, ...]) -> _State:
+        vectors = open_vectors(self.settings, self.embedder)
+        with self.store.engine.connect() as conn:
+            meta = ChunkMeta.load(conn)
+        if vectors.manifest.generation != signature[1] or vectors.count != len(meta.ids):
+            self._catch_up(vectors, meta.ids)
+        log_event(
+            log,
+            "retriever_loaded",
+            generation=vectors.manifest.generation,
+            store_generation=signature[1],
+            vectors=vectors.count,
+            provider=self.embedder.provider,
+            model=self.embedder.model,
+        )
+        return _State(vectors, meta, signature)
+
+    def _catch_up(self, vectors: VectorIndex, in_store: np.ndarray) -> None:
+        missing = np.setdiff1d(in_store, vectors.ids())
+        if len(missing) > MAX_MEMORY_CATCH_UP:
+            raise IndexStateError(
+                f"the vector index lags the store by {len(missing)} chunks: run `rrag index`",
+                missing=len(missing),
+            )
+        vectors.remove(np.setdiff1d(vectors.ids(), in_store))
+        with self.store.session() as session:
+            rows = chunkstore.chunk_rows(session, [int(i) for i in missing])
+        ids = [i for i in rows]
+        vectors.add(
+            np.array(ids, np.int64),
+            self.embedder.embed([embed_text(chunkstore.row_chunk(rows[i])) for i in ids]),
+        )
+        log_event(log, "retriever_caught_up_in_memory", added=len(ids))
+
+    def _current(self) -> _State:
+        self.reload_if_stale()
+        assert self._state is not None
+        return self._state
+
+    # -- search ------------------------------------------------------------------------
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        mode: str = "hybrid",
+        caller: Caller | None = None,
+        project_ids: Any = None,
+        tracker: str | None = None,
+        status: str | None = None,
+        updated_since: Any = None,
+    ) -> dict[str, Any]:
+        """Search; returns ``{"mode", "took_ms", "results": [...]}`` (see README)."""
+        started = time.perf_counter()
+        text_q = qv.check_query(query)
+        k, mode = qv.check_k(k), qv.check_mode(mode)
+        filters = Filters(
+            caller or Caller.default(),
+            _project_set(project_ids),
+            tracker or None,
+            qv.check_status(status),
+            qv.check_since(updated_since),
+        )
+        results = self._run(text_q, k, mode, filters, exclude=None)
+        return {
+            "mode": mode,
+            "took_ms": round((time.perf_counter() - started) * 1000, 2),
+            "results": results,
+        }
+
+    def similar(
+        self,
+        issue_id: int | None = None,
+        text: str | None = None,
+        k: int = 10,
+        caller: Caller | None = None,
+    ) -> dict[str, Any]:
+        """Likely duplicates of issue ``issue_id`` (excluded) or of draft ``text``."""
+        started = time.perf_counter()
+        k = qv.check_k(k)
+        filters = Filters(caller or Caller.default())
+        if (issue_id is None) == (text is None):
+            raise InputError("give exactly one of an issue id or a draft text", field="issue_id")
+        probe = (
+            self._issue_text(issue_id, filters) if issue_id is not None else qv.check_query(text)
+        )
+        results = self._run(probe[: qv.MAX_QUERY_CHARS], k, "hybrid", filters, exclude=issue_id)
+        return {
+            "mode": "hybrid",
+            "took_ms": round((time.perf_counter() - started) * 1000, 2),
+            "results": results,
+        }
+
+    def _issue_text(self, issue_id: int, filters: Filters) -> str:
+        with self.store.engine.connect() as conn:
+            where, params = filters.sql(filters.visible_projects(conn))
+            row = (
+                conn.execute(
+                    text(
+                        f"SELECT * FROM chunks c WHERE c.issue_id = :i AND "
+                        f"c.kind = 'issue' AND {where}"
+                    ),
+                    {**params, "i": int(issue_id)},
+                )
+                .mappings()
+                .first()
+            )
+        if row is None:
+            raise InputError(
+                f"issue {issue_id} is not in the index (or not visible to you)", field="issue_id"
+            )
+        return embed_text(chunkstore.row_chunk(dict(row)))
+
+    def _run(
+        self, q: str, k: int, mode: str, filters: Filters, exclude: int | None
+    ) -> list[dict[str, Any]]:
+        state = self._current()
+        pool = k * self.settings.retrieval.candidate_multiplier + (4 if exclude else 0)
+        with self.store.engine.connect() as conn:
+            projects = filters.visible_projects(conn)
+            lex: list[tuple[int, float]] = []
+            vec: list[tuple[int, float]] = []
+            if mode in ("lexical", "hybrid"):
+                where, params = filters.sql(projects)
+                lex = lexical.search(conn, q, pool, where, params)
+            if mode in ("vector", "hybrid"):
+                vec = self._vector(state, q, pool, filters, projects)
+            fused = self._fuse(mode, lex, vec, pool)
+            ref = qv.issue_reference(q)
+            if ref is not None:
+                fused = self._reference_first(conn, ref, filters, projects, fused)
+            with self.store.session() as session:
+                rows = chunkstore.chunk_rows(session, [i for i, _ in fused])
+            names: dict[int, str] = dict(conn.execute(text("SELECT id, name FROM projects")).all())
+        if exclude is not None:
+            rows = {i: r for i, r in rows.items() if r["issue_id"] != exclude}
+        found_by: dict[int, set[str]] = {}
+        for name, hits in (("lexical", lex), ("vector", vec)):
+            for chunk_id, _ in hits:
+                found_by.setdefault(chunk_id, set()).add(name)
+        if ref is not None and fused and fused[0][0] not in found_by:
+            found_by[fused[0][0]] = {"reference"}
+        elif ref is not None and fused:
+            found_by[fused[0][0]].add("reference")
+        return group(fused, rows, found_by, names, q, k)
+
+    def _vector(
+        self, state: _State, q: str, pool: int, filters: Filters, projects: frozenset[int]
+    ) -> list[tuple[int, float]]:
+        mask = filters.mask(state.meta, projects)
+        allowed = None if mask.all() else state.meta.ids[mask]
+        vector = self.embedder.embed([q])[0]
+        return state.vectors.search(vector, pool, allowed)
+
+    def _fuse(
+        self, mode: str, lex: list[tuple[int, float]], vec: list[tuple[int, float]], pool: int
+    ) -> list[tuple[int, float]]:
+        if mode == "lexical":
+            return lex
+        if mode == "vector":
+            return vec
+        if self.settings.retrieval.fusion == "rrf":
+            return fusion.rrf([lex, vec], pool)
+        return fusion.blend(lex, vec, pool, self.settings.retrieval.vector_weight)
+
+    def _reference_first(
+        self,
+        conn: Any,
+        issue_id: int,
+        filters: Filters,
+        projects: frozenset[int],
+        fused: list[tuple[int, float]],
+    ) -> list[tuple[int, float]]:
+        where, params = filters.sql(projects)
+        row = conn.execute(
+            text(
+                f"SELECT c.id FROM chunks c WHERE c.issue_id = :i AND c.kind = 'issue' AND {where}"
+            ),
+            {**params, "i": issue_id},
+        ).first()
+        if row is None:
+            return fused
+        top = (fused[0][1] if fused else 0.0) + 1.0
+        return [(int(row[0]), top)] + [(i, s) for i, s in fused if i != int(row[0])]
+
+
+def _project_set(project_ids: Any) -> frozenset[int] | None:
+    if project_ids is None:
+        return None
+    try:
+        return frozenset(int(p) for p in project_ids)
+    except (TypeError, ValueError):
+        raise InputError(
+            f"project ids must be integers (got {project_ids!r})", field="project_ids"
+        ) from None
+
+
+__all__ = ["Retriever"]

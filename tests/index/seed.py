@@ -1,0 +1,47 @@
+"""Write issues, notes, projects and wiki pages into a real store the way the sync does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rrag.store.db import Store
+from rrag.store.models import WikiPage
+from rrag.sync import writer
+from rrag.sync.normalize import issue_bundle, wiki_row
+
+
+def project(store: Store, pid: int, public: bool = True, identifier: str | None = None) -> None:
+    with store.write() as s:
+        writer.save_projects(s, [{"id": pid, "identifier": identifier or f"p{pid}",
+                                  "name": f"Project {pid}", "is_public": public}])
+
+
+def issue(store: Store, iid: int, subject: str, description: str = "", *, project_id: int = 1,
+          notes: list[dict[str, Any]] | None = None, private: bool = False,
+          tracker: str = "Bug", status: str = "New", closed: bool = False,
+          updated_on: str = "2024-01-01T00:00:00Z", category: str | None = None) -> None:
+    """Upsert one issue (journals: ``{"id", "notes", "private_notes"?, "details"?}``)."""
+    raw = {
+        "id": iid, "project": {"id": project_id}, "tracker": {"id": 1, "name": tracker},
+        "status": {"id": 5 if closed else 1, "name": status}, "subject": subject,
+        "description": description, "is_private": private, "updated_on": updated_on,
+        "closed_on": updated_on if closed else None,
+        "category": {"id": 1, "name": category} if category else None,
+        "journals": [{"created_on": f"2024-01-0{1 + n % 8}T00:00:00Z", **j}
+                     for n, j in enumerate(notes or [])],
+    }
+    bundle = issue_bundle(raw, {5}, index_private=True, max_bytes=100_000)
+    with store.write() as s:
+        writer.save_bundles(s, [bundle])
+
+
+def delete_issue(store: Store, iid: int) -> None:
+    with store.write() as s:
+        writer.delete_issues(s, [iid])
+
+
+def wiki(store: Store, project_id: int, title: str, text: str) -> int:
+    page, _ = wiki_row({"title": title, "text": text, "version": 1,
+                        "updated_on": "2024-01-01T00:00:00Z"}, project_id, 100_000)
+    with store.write() as s:
+        return writer.save_wiki(s, WikiPage(**page.model_dump()))
