@@ -19,7 +19,7 @@ from rrag.errors import OpsError, StoreBusy
 from rrag.logs import get_logger, log_event
 from rrag.ops import dbfile
 from rrag.ops.files import copy_synced, fsync_path, write_atomic
-from rrag.ops.locks import acquire_within
+from rrag.ops.locks import INDEX_LOCK, acquire_within
 from rrag.ops.manifest import (
     DB_NAME,
     INDEX_FILES,
@@ -44,29 +44,32 @@ def _snapshot_name(output_dir: Path) -> tuple[str, str]:
 
 
 def _copy_pair(data_dir: Path, work: Path, lock_timeout_s: float) -> None:
-    """Copy the index files and back up the database while holding the sync lock.
+    """Copy the index files and back up the database while holding the index lock.
 
-    Why a lock and not optimistic re-reads: the index is two files replaced one after
-    the other by whoever rebuilds it, so "read the generation before and after" can pass
-    while the copy holds ``chunks.index`` of one generation and ``chunks.meta.json`` of
-    another. Index writers and the database's ``index_generation`` bump run under the
-    sync lock (the index hook runs inside the sync job), so holding it for the copy
-    pins one generation. The copy is short; queries keep running (WAL readers are not
-    blocked), only a sync waits. :func:`build_manifest` re-checks the pair afterwards.
+    Why a lock and not "read the generation before and after and retry": the indexer
+    bumps the store's ``index_generation`` in one transaction and saves the index files
+    afterwards, and the index is two files replaced one after the other, so an
+    optimistic copy can pass its before/after check while holding a database one
+    generation ahead of its index (or ``chunks.index`` and ``chunks.meta.json`` of two
+    generations). :class:`rrag.index.IndexUpdater` does all of that under ``index.lock``,
+    so holding it for the copy pins one generation. It is not the sync lock: a sync may
+    run for minutes and its database writes are captured consistently by the online
+    backup anyway; only the indexer's short save waits for us. Queries keep running (WAL
+    readers are never blocked). :func:`build_manifest` re-checks the pair afterwards.
     """
-    lock = StoreLock(data_dir)
+    lock = StoreLock(data_dir, INDEX_LOCK)
     if not acquire_within(lock, lock_timeout_s):
         raise StoreBusy(
-            f"a sync held {data_dir} for more than {lock_timeout_s:g} s; "
+            f"the indexer held {data_dir} for more than {lock_timeout_s:g} s; "
             "retry when it has finished",
-            holder="sync.lock",
+            holder=INDEX_LOCK,
         )
     try:
         present = [name for name in INDEX_FILES if (data_dir / name).exists()]
         if len(present) not in (0, len(INDEX_FILES)):
             raise OpsError(
                 f"the index in {data_dir} is incomplete (only {', '.join(present)});"
-                " rebuild it before taking a backup"
+                " run `rrag index` before taking a backup"
             )
         for name in present:
             copy_synced(data_dir / name, work / name)

@@ -4,6 +4,8 @@ Three flock files live in ``RRAG_DATA_DIR`` (flocks die with their process, so a
 holder never leaves a stale lock):
 
 * ``sync.lock`` — exclusive, held by a running sync (:class:`rrag.sync.jobs.StoreLock`);
+* ``index.lock`` — exclusive, held by :class:`rrag.index.IndexUpdater` while it bumps the
+  store's ``index_generation`` and saves the matching index files;
 * ``serve.lock`` — *shared*, held by every API server process for its lifetime
   (:class:`ServeLock`); a restore takes it exclusively, so it fails while any server runs;
 * ``restore.lock`` — exclusive, held by a restore for its whole duration and briefly by
@@ -23,6 +25,7 @@ from rrag.errors import StoreBusy
 from rrag.sync.jobs import StoreLock
 
 SYNC_LOCK = "sync.lock"
+INDEX_LOCK = "index.lock"
 SERVE_LOCK = "serve.lock"
 RESTORE_LOCK = "restore.lock"
 
@@ -72,6 +75,7 @@ def exclusive_store(data_dir: Path) -> Iterator[None]:
     wanted = [
         (RESTORE_LOCK, "another restore"),
         (SYNC_LOCK, "a sync job"),
+        (INDEX_LOCK, "the indexer"),
         (SERVE_LOCK, "the API server"),
     ]
     try:
@@ -95,16 +99,14 @@ def busy_holders(data_dir: Path) -> list[str]:
     if not Path(data_dir).is_dir():
         return []
     found = []
-    for name in (SYNC_LOCK, RESTORE_LOCK):
+    for name in (SYNC_LOCK, INDEX_LOCK, RESTORE_LOCK, SERVE_LOCK):
         if (Path(data_dir) / name).exists() and StoreLock(data_dir, name).held_elsewhere():
             found.append(name)
-    serve = Path(data_dir) / SERVE_LOCK
-    if serve.exists() and StoreLock(data_dir, SERVE_LOCK).held_elsewhere():
-        found.append(SERVE_LOCK)
     return found
 
 
 __all__ = [
+    "INDEX_LOCK",
     "RESTORE_LOCK",
     "SERVE_LOCK",
     "SYNC_LOCK",

@@ -57,7 +57,7 @@ def _refusal(plan: dict[str, Any]) -> str:
     )
 
 
-def _stage(source: Path, data_dir: Path, manifest: dict[str, Any]) -> list[str]:
+def stage_snapshot(source: Path, data_dir: Path, manifest: dict[str, Any]) -> list[str]:
     """Copy the snapshot's files into staging and re-verify the copies' checksums."""
     staging = data_dir / STAGING
     shutil.rmtree(staging, ignore_errors=True)
@@ -89,7 +89,7 @@ def restore(settings: Settings, source_dir: Path, force: bool = False) -> dict[s
     data_dir.mkdir(parents=True, exist_ok=True)
     with exclusive_store(data_dir):
         recover_locked(data_dir)  # a crashed earlier restore is completed first
-        new_files = _stage(source, data_dir, plan["manifest"])
+        new_files = stage_snapshot(source, data_dir, plan["manifest"])
         old_files = [name for name in SWAP_ORDER if (data_dir / name).exists()]
         log_event(log, "restore_swap_begin", source=str(source), data_dir=str(data_dir))
         run_swap(SwapPlan(str(data_dir), new_files, old_files))
@@ -112,4 +112,4 @@ def restore(settings: Settings, source_dir: Path, force: bool = False) -> dict[s
     }
 
 
-__all__ = ["describe_live", "plan_restore", "restore"]
+__all__ = ["describe_live", "plan_restore", "restore", "stage_snapshot"]

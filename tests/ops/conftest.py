@@ -9,21 +9,18 @@ import pytest
 
 from rrag.ops import backup
 from rrag.settings import Settings
-from tests.conftest import make_settings
 from tests.ops.pairs import make_pair
 
 
 @pytest.fixture
 def live(tmp_path: Path) -> Settings:
-    """Settings whose data dir holds the old pair: 30 issues, generation 1."""
-    settings = make_settings(tmp_path / "live")
-    make_pair(settings.store.data_dir, issues=30, generation=1, tag="old")
-    return settings
+    """Settings whose data dir holds the old pair: 30 indexed issues."""
+    return make_pair(tmp_path / "live", issues=30, tag="old", generation=1)
 
 
 @pytest.fixture
 def new_snapshot(tmp_path: Path) -> dict[str, Any]:
-    """A complete snapshot of a different pair: 45 issues, generation 2."""
-    other = make_settings(tmp_path / "other")
-    make_pair(other.store.data_dir, issues=45, generation=2, tag="new")
-    return backup(other, tmp_path / "backups")
+    """A complete snapshot of a different pair: 45 indexed issues."""
+    return backup(
+        make_pair(tmp_path / "other", issues=45, tag="new", generation=2), tmp_path / "backups"
+    )

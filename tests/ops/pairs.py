@@ -1,98 +1,90 @@
-"""Build real store + FAISS index pairs in a data dir, and read back which pair is there.
+"""Build real store + index pairs in a data dir, and read back which pair is live.
 
-A "pair" is ``rrag.db`` (issues, ``meta.index_generation``) plus ``chunks.index`` (a real
-FAISS ``IndexIDMap`` whose ids are the issue ids) and ``chunks.meta.json`` of the same
-generation. Tests use it to tell an old pair from a new one and to detect a mix.
+A "pair" is ``rrag.db`` (issues, chunks, ``meta.index_generation``) plus ``chunks.index``
+and ``chunks.meta.json`` written by the real :class:`rrag.index.IndexUpdater` (hashing
+embedder). Tests tell an old pair from a new one by its issue count and detect a mix
+with :func:`rrag.index.check_consistency`.
 """
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from pathlib import Path
 from typing import Any
 
-import faiss
-import numpy as np
-
+from rrag.index import HashingEmbedder, IndexUpdater, check_consistency
+from rrag.settings import Settings
 from rrag.store.db import open_store
+from tests.conftest import make_settings
 
-DIM = 16
-
-
-def vectors(ids: list[int]) -> np.ndarray:
-    rng = np.random.default_rng(7)
-    table = rng.standard_normal((max(ids, default=0) + 1, DIM)).astype("float32")
-    return np.ascontiguousarray(table[ids])
-
-
-def write_index(data_dir: Path, ids: list[int], generation: int) -> None:
-    index = faiss.IndexIDMap(faiss.IndexFlatIP(DIM))
-    if ids:
-        index.add_with_ids(vectors(ids), np.array(ids, dtype="int64"))
-    faiss.write_index(index, str(data_dir / "chunks.index"))
-    meta = {
-        "generation": generation,
-        "provider": "hashing",
-        "model": "test",
-        "dim": DIM,
-        "count": len(ids),
-    }
-    (data_dir / "chunks.meta.json").write_text(json.dumps(meta))
+DIM = 32
 
 
 def add_issues(conn: sqlite3.Connection, first: int, count: int, tag: str) -> list[int]:
+    """Insert issues and queue them for indexing (the sync's job in real life)."""
     conn.execute("INSERT OR IGNORE INTO projects(id, identifier, name) VALUES (1, 'p', 'P')")
     rows = [
-        (i, 1, f"{tag} issue {i} about disk {i % 7}", f"body {tag} {i}")
+        (i, 1, f"{tag} issue {i} about disk {i % 7}", f"body {tag} {i} printer {i % 5}", f"h{i}")
         for i in range(first, first + count)
     ]
     conn.executemany(
-        "INSERT INTO issues(id, project_id, subject, description) VALUES (?, ?, ?, ?)", rows
+        "INSERT INTO issues(id, project_id, subject, description, content_hash) "
+        "VALUES (?, ?, ?, ?, ?)",
+        rows,
+    )
+    conn.executemany(
+        "INSERT OR REPLACE INTO index_queue(source_kind, source_id, op) "
+        "VALUES ('issue', ?, 'upsert')",
+        [(r[0],) for r in rows],
     )
     return [r[0] for r in rows]
 
 
-def set_generation(conn: sqlite3.Connection, generation: int) -> None:
-    conn.execute(
-        "INSERT INTO meta(key, value) VALUES ('index_generation', ?) ON CONFLICT(key) "
-        "DO UPDATE SET value = excluded.value",
-        (str(generation),),
-    )
+def index_now(settings: Settings) -> dict[str, Any]:
+    """Drain the index queue with the real updater (holds ``index.lock``)."""
+    store = open_store(settings.store.data_dir)
+    try:
+        return IndexUpdater(settings, store, HashingEmbedder(DIM)).drain()
+    finally:
+        store.close()
 
 
-def make_pair(data_dir: Path, issues: int, generation: int, tag: str = "old") -> None:
-    """A fresh store with ``issues`` issues and an index of generation ``generation``."""
+def make_pair(data_dir: Path, issues: int, tag: str = "old", generation: int = 1) -> Settings:
+    """A fresh store with ``issues`` issues, indexed in ``generation`` drains."""
+    settings = make_settings(data_dir)
     open_store(data_dir).close()
-    with sqlite3.connect(data_dir / "rrag.db", isolation_level=None) as conn:
-        conn.execute("BEGIN")
-        ids = add_issues(conn, 1, issues, tag)
-        set_generation(conn, generation)
-        conn.execute("COMMIT")
-    conn.close()
-    write_index(data_dir, ids, generation)
+    per_drain = -(-issues // generation)
+    for first in range(1, issues + 1, per_drain):
+        conn = sqlite3.connect(data_dir / "rrag.db", isolation_level=None)
+        try:
+            conn.execute("BEGIN")
+            add_issues(conn, first, min(per_drain, issues + 1 - first), tag)
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+        index_now(settings)
+    return settings
 
 
 def pair_state(data_dir: Path) -> dict[str, Any]:
-    """Which pair is live: generations, counts, and whether they belong together."""
-    with sqlite3.connect(data_dir / "rrag.db") as conn:
-        db_gen = conn.execute("SELECT value FROM meta WHERE key='index_generation'").fetchone()
-        issues = conn.execute("SELECT COUNT(*) FROM issues").fetchone()[0]
-        check = conn.execute("PRAGMA integrity_check").fetchone()[0]
-    conn.close()
-    meta = json.loads((data_dir / "chunks.meta.json").read_text())
-    index = faiss.read_index(str(data_dir / "chunks.index"))
+    """Which pair is live, and whether database and index belong together."""
+    settings = make_settings(data_dir)
+    store = open_store(data_dir)
+    try:
+        report = check_consistency(settings, store)
+        with store.engine.connect() as conn:
+            issues = conn.exec_driver_sql("SELECT COUNT(*) FROM issues").scalar_one()
+            check = conn.exec_driver_sql("PRAGMA integrity_check").scalar_one()
+    finally:
+        store.close()
     return {
-        "db_generation": db_gen[0] if db_gen else None,
+        "db_generation": str(report["store_generation"]),
+        "index_generation": str(report["index_generation"]),
         "issues": issues,
-        "index_generation": str(meta["generation"]),
-        "vectors": index.ntotal,
+        "vectors": report["vectors_in_index"],
         "integrity": check,
-        "matching": (
-            db_gen is not None
-            and db_gen[0] == str(meta["generation"])
-            and index.ntotal == meta["count"] == issues
-        ),
+        "matching": bool(report["ok"]) and report["vectors_in_index"] > 0,
+        "problems": report["problems"],
     }
 
 

@@ -30,8 +30,11 @@ def test_backup_writes_a_complete_sealed_snapshot(live: Settings, tmp_path: Path
     manifest = json.loads((snap / "manifest.json").read_text())
     assert (snap / "manifest.json").read_bytes() == seal(manifest)
     assert manifest["index_generation"] == "1" and manifest["schema_version"] == SCHEMA_VERSION
-    assert manifest["row_counts"]["issues"] == 30 and manifest["chunk_count"] is not None
-    assert manifest["embedder"] == {"provider": "hashing", "model": "test", "dim": 16}
+    assert (
+        manifest["row_counts"]["issues"] == 30
+        and manifest["chunk_count"] == manifest["row_counts"]["chunks"] > 0
+    )
+    assert manifest["embedder"] == {"provider": "hashing", "model": "hashing-v1", "dim": 32}
     assert set(manifest["files"]) == {"rrag.db", "chunks.index", "chunks.meta.json"}
     assert all(len(f["sha256"]) == 64 and f["size"] > 0 for f in manifest["files"].values())
     assert verify_snapshot(snap)["created_at"] == manifest["created_at"]
@@ -53,11 +56,11 @@ def test_backup_of_a_missing_store_is_refused(tmp_path: Path) -> None:
     assert list_snapshots(tmp_path / "b") == []
 
 
-def test_backup_waits_for_the_sync_lock_then_gives_up(live: Settings, tmp_path: Path) -> None:
-    lock = StoreLock(live.store.data_dir)
+def test_backup_waits_for_the_index_lock_then_gives_up(live: Settings, tmp_path: Path) -> None:
+    lock = StoreLock(live.store.data_dir, "index.lock")
     assert lock.acquire()
     try:
-        with pytest.raises(StoreBusy, match="a sync held"):
+        with pytest.raises(StoreBusy, match="the indexer held"):
             backup(live, tmp_path / "b", lock_timeout_s=0.2)
     finally:
         lock.release()

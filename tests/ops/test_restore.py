@@ -11,20 +11,26 @@ import pytest
 from rrag.errors import InputError, StoreBusy
 from rrag.ops import ServeLock, plan_restore, recover_restore, restore
 from rrag.ops.locks import RESTORE_LOCK
+from rrag.ops.restore import stage_snapshot
 from rrag.ops.swap import ASIDE, INTENT, STAGING, SWAP_ORDER, SwapPlan, begin, swap_steps
-from rrag.ops.restore import _stage
 from rrag.settings import Settings
 from rrag.sync.jobs import StoreLock
 from tests.ops.pairs import pair_state, tree_state
 
-OLD = {"db_generation": "1", "issues": 30}
-NEW = {"db_generation": "2", "issues": 45}
+OLD = {"issues": 30}
+NEW = {"issues": 45}
+MESSAGES = {
+    "sync": "a sync job",
+    "index": "the indexer",
+    "serve": "the API server",
+    "restore": "another restore",
+}
 
 
 def _which(data_dir: Path) -> dict[str, Any]:
     state = pair_state(data_dir)
     assert state["matching"] and state["integrity"] == "ok", state
-    return {k: state[k] for k in ("db_generation", "issues")}
+    return {"issues": state["issues"]}
 
 
 def test_restore_swaps_in_the_snapshot_pair(live: Settings, new_snapshot: dict[str, Any]) -> None:
@@ -51,7 +57,7 @@ def test_restore_without_force_names_what_it_would_overwrite(
     assert plan["live_index_generation"] == 1 and len(plan["would_overwrite"]) >= 3
 
 
-@pytest.mark.parametrize("holder", ["sync", "serve", "restore"])
+@pytest.mark.parametrize("holder", ["sync", "index", "serve", "restore"])
 def test_restore_refuses_while_the_store_is_held(
     live: Settings, new_snapshot: dict[str, Any], holder: str
 ) -> None:
@@ -61,15 +67,15 @@ def test_restore_refuses_while_the_store_is_held(
         lock = ServeLock(data_dir)
         lock.acquire()
     else:
-        lock = StoreLock(data_dir, "sync.lock" if holder == "sync" else RESTORE_LOCK)
+        lock = StoreLock(
+            data_dir, {"sync": "sync.lock", "index": "index.lock"}.get(holder, RESTORE_LOCK)
+        )
         assert lock.acquire()
     before = tree_state(data_dir)
     try:
         with pytest.raises(
             StoreBusy,
-            match={"sync": "a sync job", "serve": "the API server", "restore": "another restore"}[
-                holder
-            ],
+            match=MESSAGES[holder],
         ):
             restore(live, Path(new_snapshot["path"]), force=True)
     finally:
@@ -95,7 +101,7 @@ def test_api_server_lock_is_refused_during_a_restore(live: Settings) -> None:
 
 def _prepared_swap(live: Settings, snapshot: dict[str, Any]) -> SwapPlan:
     data_dir = live.store.data_dir
-    new_files = _stage(Path(snapshot["path"]), data_dir, snapshot["manifest"])
+    new_files = stage_snapshot(Path(snapshot["path"]), data_dir, snapshot["manifest"])
     old = [n for n in SWAP_ORDER if (data_dir / n).exists()]
     return SwapPlan(str(data_dir), new_files, old)
 
@@ -137,11 +143,9 @@ def test_restore_of_an_index_less_snapshot_removes_the_live_index(
     live: Settings, tmp_path: Path
 ) -> None:
     from rrag.ops import backup
-    from tests.conftest import make_settings
     from tests.ops.pairs import make_pair
 
-    bare = make_settings(tmp_path / "bare")
-    make_pair(bare.store.data_dir, issues=5, generation=3)
+    bare = make_pair(tmp_path / "bare", issues=5, generation=3)
     for name in ("chunks.index", "chunks.meta.json"):
         (bare.store.data_dir / name).unlink()
     snap = backup(bare, tmp_path / "bb")
