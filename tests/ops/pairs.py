@@ -13,11 +13,20 @@ from pathlib import Path
 from typing import Any
 
 from rrag.index import HashingEmbedder, IndexUpdater, check_consistency
-from rrag.settings import Settings
+from rrag.settings import EmbeddingSettings, Settings
 from rrag.store.db import open_store
-from tests.conftest import make_settings
+from tests.conftest import make_settings as base_settings
 
 DIM = 32
+#: environment for CLI runs against a pair (subprocess or in-process ``main``)
+ENV = {"EMBEDDING_PROVIDER": "hashing", "EMBEDDING_DIM": str(DIM)}
+
+
+def make_settings(data_dir: Path) -> Settings:
+    """Test settings whose embedder matches the pairs' index (hashing, 32 dimensions)."""
+    settings = base_settings(data_dir)
+    embedding = EmbeddingSettings(provider="hashing", dim=DIM)
+    return settings.model_copy(update={"embedding": embedding})
 
 
 def add_issues(conn: sqlite3.Connection, first: int, count: int, tag: str) -> list[int]:

@@ -1,0 +1,119 @@
+"""The CLI forms of the runbook, exactly as written: backup, restore, verify, maintenance."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rrag.cli.main import main
+from rrag.settings import Settings, get_settings
+from tests.ops.pairs import ENV, pair_state, tree_state
+
+
+def _cli(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: Any, *argv: str
+) -> tuple[int, str, str]:
+    monkeypatch.setenv("RRAG_DATA_DIR", str(settings.store.data_dir))
+    for key, value in ENV.items():
+        monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
+    try:
+        code = main(list(argv))
+    finally:
+        get_settings.cache_clear()
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_exact_forms_backup_then_restore_as_subprocesses(live: Settings, tmp_path: Path) -> None:
+    env = {**os.environ, **ENV, "RRAG_DATA_DIR": str(live.store.data_dir)}
+    run = subprocess.run(
+        [sys.executable, "-m", "rrag.cli", "ops", "backup", "--output-dir", "backups"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    snapshot = Path(run.stdout.strip())
+    assert snapshot.parent == Path("backups") and (tmp_path / snapshot / "manifest.json").exists()
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rrag.cli",
+            "ops",
+            "restore",
+            "--source-dir",
+            str(snapshot),
+            "--force",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "restored" in run.stdout and pair_state(live.store.data_dir)["matching"]
+
+
+def test_backup_json_and_verify(
+    live: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    code, out, _ = _cli(
+        live, monkeypatch, capsys, "ops", "backup", "--output-dir", str(tmp_path / "b"), "--json"
+    )
+    assert code == 0
+    payload = json.loads(out)
+    assert payload["manifest"]["row_counts"]["issues"] == 30
+    code, out, _ = _cli(live, monkeypatch, capsys, "ops", "verify", "--source-dir", payload["path"])
+    assert code == 0 and out.startswith("ok: ")
+
+
+def test_restore_without_force_exits_2_and_changes_nothing(
+    live: Settings, new_snapshot: dict[str, Any], monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    before = tree_state(live.store.data_dir)
+    code, out, err = _cli(
+        live, monkeypatch, capsys, "ops", "restore", "--source-dir", new_snapshot["path"]
+    )
+    assert code == 2 and out == ""
+    assert err.startswith("rrag: error: restore would overwrite ") and "--force" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert tree_state(live.store.data_dir) == before
+
+
+def test_restore_of_a_damaged_snapshot_is_one_line_exit_1(
+    live: Settings, new_snapshot: dict[str, Any], monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    (Path(new_snapshot["path"]) / "chunks.index").unlink()
+    code, _, err = _cli(
+        live, monkeypatch, capsys, "ops", "restore", "--source-dir", new_snapshot["path"], "--force"
+    )
+    assert code == 1 and "chunks.index is missing" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_missing_output_dir_argument_is_a_usage_error(capsys: Any) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["ops", "backup"])
+    assert info.value.code == 2 and "--output-dir" in capsys.readouterr().err
+
+
+def test_maintenance_and_health_print_and_exit_0(
+    live: Settings, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    code, out, _ = _cli(live, monkeypatch, capsys, "ops", "maintenance")
+    assert code == 0
+    assert "rrag.db" in out and "vacuum" in out and "consistency: ok" in out
+    code, out, _ = _cli(live, monkeypatch, capsys, "ops", "health", "--json")
+    report = json.loads(out)
+    assert code == 0 and report["ok"] and report["consistency"]["ok"]
