@@ -28,8 +28,15 @@ class Context:
         return self._store
 
     def after_sync(self) -> Callable[[], None] | None:
-        """The hook that brings the index up to date after a sync (None: no index yet)."""
-        return None
+        """The hook that brings the index up to date after a sync: drains ``index_queue``."""
+
+        def update_index() -> None:
+            # imported here: the embedder may pull in torch, which only sync needs
+            from rrag.index import IndexUpdater
+
+            IndexUpdater(self.settings, self.store).drain()
+
+        return update_index
 
     def close(self) -> None:
         if self._store is not None:

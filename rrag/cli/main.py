@@ -12,12 +12,12 @@ import sys
 from collections.abc import Sequence
 
 from rrag import __version__
-from rrag.cli import ops_cmds, sync_cmds
+from rrag.cli import index_cmds, ops_cmds, sync_cmds
 from rrag.cli.context import Context, make_context
 from rrag.errors import ConfigError, InputError, JobConflict, RragError
 from rrag.logs import redact
 
-COMMAND_MODULES = [sync_cmds, ops_cmds]
+COMMAND_MODULES = [sync_cmds, index_cmds, ops_cmds]
 
 
 class _Parser(argparse.ArgumentParser):
