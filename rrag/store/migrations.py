@@ -92,8 +92,16 @@ V_CHUNKS: Sequence[str] = (
         tokenize = 'porter unicode61 remove_diacritics 2')""",
 )
 
+#: guardrail events (what a guardrail caught), owned by rrag.guardrails
+V_GUARDRAILS: Sequence[str] = (
+    """CREATE TABLE guardrail_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, created_at TEXT NOT NULL,
+        source TEXT, detail TEXT NOT NULL DEFAULT '{}')""",
+    "CREATE INDEX ix_guardrail_events_kind ON guardrail_events(kind)",
+)
+
 #: every migration in order; index ``i`` brings the schema to version ``i + 1``
-MIGRATIONS: list[Sequence[str]] = [V1, V_CHUNKS]
+MIGRATIONS: list[Sequence[str]] = [V1, V_CHUNKS, V_GUARDRAILS]
 
 
 def current_version(conn: sqlite3.Connection) -> int:

@@ -1,0 +1,68 @@
+"""Search, ask and similar issues: all under the caller's visibility."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import get, post
+from litestar.params import JSONBody, PathParameter, QueryParameter
+
+from rrag.api.auth import PrincipalDep, allowed_projects
+from rrag.api.schemas import MAX_ID, MAX_K, AskRequest, SearchRequest
+from rrag.api.services import ServicesDep, caller_for
+from rrag.llm import ask
+
+
+@post("/v1/search", status_code=200, summary="Search issues", tags=["search"], sync_to_thread=True)
+def search(
+    data: JSONBody[SearchRequest], services: ServicesDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    """The same result shape as ``rrag search --json``."""
+    project_ids = allowed_projects(principal, data.project_ids)
+    result: dict[str, Any] = services.retriever().search(
+        data.query, k=data.k, mode=data.mode, caller=caller_for(principal), project_ids=project_ids
+    )
+    return result
+
+
+@post(
+    "/v1/ask",
+    status_code=200,
+    summary="Answer a question with citations",
+    tags=["search"],
+    sync_to_thread=True,
+)
+def ask_question(
+    data: JSONBody[AskRequest], services: ServicesDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    """The extractive answer: quoted sentences with ``[n]`` citations to issue/note URLs."""
+    project_ids = allowed_projects(principal, data.project_ids)
+    return ask(
+        services.store,
+        services.retriever().search,
+        data.question,
+        data.k,
+        caller_for(principal),
+        project_ids,
+    )
+
+
+@get(
+    "/v1/issues/{issue_id:int}/similar",
+    summary="Issues similar to one issue",
+    tags=["search"],
+    sync_to_thread=True,
+)
+def similar_issues(
+    services: ServicesDep,
+    principal: PrincipalDep,
+    issue_id: Annotated[int, PathParameter(ge=1, le=MAX_ID, description="a Redmine issue id")],
+    k: Annotated[int, QueryParameter(ge=1, le=MAX_K, description="how many results")] = 10,
+) -> dict[str, Any]:
+    result: dict[str, Any] = services.retriever().similar(
+        issue_id=issue_id, k=k, caller=caller_for(principal)
+    )
+    return result
+
+
+__all__ = ["ask_question", "search", "similar_issues"]

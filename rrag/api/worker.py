@@ -1,0 +1,96 @@
+"""Sync jobs started over HTTP run here, each in a background thread.
+
+:func:`rrag.sync.jobs.create_job` decides conflicts (409) and :func:`rrag.sync.run_job`
+does the work under the store's sync lock, so two jobs never write at once. On shutdown
+the shared cancel event stops running jobs at their next batch boundary (each batch
+commits atomically) and they end ``cancelled``: never half-committed, resumable by the
+next incremental sync.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import httpx
+
+from rrag.logs import get_logger, log_event
+from rrag.settings import Settings
+from rrag.store.db import Store
+from rrag.store.models import SyncJob
+from rrag.sync import create_job, run_job
+
+log = get_logger("api.worker")
+AfterSyncFactory = Callable[[], Callable[[], None] | None]
+
+
+class SyncWorker:
+    """Starts sync jobs in threads; :meth:`shutdown` cancels and waits for them."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        after_sync: AfterSyncFactory,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.store, self.settings, self._after_sync = store, settings, after_sync
+        self._transport = transport  # tests inject Redmine faults here (network edge only)
+        self.cancel = threading.Event()
+        self._threads: dict[str, threading.Thread] = {}
+        self._lock = threading.Lock()
+
+    def submit(self, mode: str, project_ids: list[int] | None) -> SyncJob:
+        """Queue a job (JobConflict when one overlaps) and start it in the background."""
+        job = create_job(self.store, mode, project_ids)
+        log_event(log, "sync_job_accepted", job_id=job.id, project_ids=project_ids, mode=mode)
+        thread = threading.Thread(
+            target=self._run,
+            args=(job.id, project_ids),
+            name=f"rrag-sync-{job.id[:8]}",
+            daemon=True,
+        )
+        with self._lock:
+            self._threads[job.id] = thread
+        thread.start()
+        return job
+
+    def _run(self, job_id: str, project_ids: list[int] | None) -> None:
+        try:
+            run_job(
+                self.store,
+                self.settings,
+                job_id,
+                cancel=self.cancel,
+                after_sync=self._after_sync(),
+                transport=self._transport,
+            )
+        except Exception as exc:  # run_job ends the job row itself; this is a last resort
+            log_event(
+                log,
+                "sync_job_crashed",
+                job_id=job_id,
+                project_ids=project_ids,
+                exc_type=type(exc).__name__,
+                error=str(exc)[:500],
+            )
+        finally:
+            with self._lock:
+                self._threads.pop(job_id, None)
+
+    def active(self) -> list[str]:
+        with self._lock:
+            return list(self._threads)
+
+    def shutdown(self, timeout_s: float = 30.0) -> list[str]:
+        """Cancel every running job and wait for each to end; returns ids still running."""
+        self.cancel.set()
+        with self._lock:
+            threads = list(self._threads.items())
+        for job_id, thread in threads:
+            thread.join(timeout_s)
+            log_event(log, "sync_job_stopped", job_id=job_id, alive=thread.is_alive())
+        return [job_id for job_id, thread in threads if thread.is_alive()]
+
+
+__all__ = ["SyncWorker"]

@@ -1,0 +1,53 @@
+"""``rrag ask QUESTION``: an answer quoted from the synced issues, with citations."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from rrag.cli.context import Context
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("ask", help="answer a question from the synced issues (with citations)")
+    p.add_argument("question")
+    p.add_argument("--k", type=int, default=5, help="issues to answer from (1..100)")
+    p.add_argument(
+        "--project-id",
+        type=int,
+        action="append",
+        dest="project_ids",
+        metavar="N",
+        help="only this project (repeatable)",
+    )
+    p.add_argument("--json", action="store_true", help="print the answer as JSON")
+    p.add_argument(
+        "--all",
+        action="store_true",
+        dest="see_all",
+        help="answer as an admin: every project, private issues and notes",
+    )
+    p.set_defaults(func=cmd_ask)
+
+
+def cmd_ask(ctx: Context, args: argparse.Namespace) -> int:
+    from rrag.cli.index_cmds import _caller  # the same visibility as `rrag search`
+    from rrag.llm import ask
+    from rrag.retrieval import Retriever
+
+    retriever = Retriever(ctx.settings, ctx.store)
+    caller = _caller(ctx, args.see_all)
+    result = ask(ctx.store, retriever.search, args.question, args.k, caller, args.project_ids)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(result["answer"])
+    for citation in result["citations"]:
+        print(
+            f"  [{citation['ref']}] #{citation['issue_id']} {citation['subject']}: "
+            f"{citation['url']}"
+        )
+    return 0
+
+
+__all__ = ["register"]
