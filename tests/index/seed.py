@@ -77,7 +77,7 @@ def wiki(store: Store, project_id: int, title: str, text: str) -> int:
         return writer.save_wiki(s, WikiPage(**page.model_dump()))
 
 
-def hashing_settings(data_dir: Any, **retrieval: Any) -> Any:
+def hashing_settings(data_dir: Any, dim: int = 256, **retrieval: Any) -> Any:
     """Test settings with the hashing embedder (fast, no model)."""
     from rrag.settings import EmbeddingSettings, RetrievalSettings
     from tests.conftest import make_settings
@@ -85,7 +85,7 @@ def hashing_settings(data_dir: Any, **retrieval: Any) -> Any:
     base = make_settings(data_dir)
     return base.model_copy(
         update={
-            "embedding": EmbeddingSettings(provider="hashing"),
+            "embedding": EmbeddingSettings(provider="hashing", dim=dim),
             "retrieval": RetrievalSettings(**retrieval),
         }
     )

@@ -1,0 +1,119 @@
+"""Embedders for real: hashing, the packaged MiniLM model, and Ollama's HTTP API on loopback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from rrag.errors import EmbeddingError, IndexStateError
+from rrag.index import IndexUpdater, make_embedder
+from rrag.index.embedders import OllamaEmbedder
+from rrag.index.hashing import HashingEmbedder
+from rrag.settings import EmbeddingSettings, OllamaSettings
+from rrag.store.db import open_store
+from tests.index import seed
+
+TEXTS = ["Cannot log in with LDAP", "LDAP login fails", "Gantt chart PDF export is empty"]
+
+
+def test_hashing_is_normalised_and_same_across_processes() -> None:
+    vectors = HashingEmbedder(64).embed(TEXTS)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    code = (
+        "import json; from rrag.index.hashing import HashingEmbedder; "
+        f"print(json.dumps(HashingEmbedder(64).embed({TEXTS!r}).tolist()))"
+    )
+    other = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONHASHSEED": "123", "PATH": ""},
+    )
+    assert np.allclose(np.array(json.loads(other.stdout)), vectors)
+    sims = vectors @ vectors.T
+    assert sims[0, 1] > sims[0, 2]
+
+
+def test_sentence_transformers_offline_and_auto(tmp_path: Path) -> None:
+    settings = seed.hashing_settings(tmp_path).model_copy(
+        update={"embedding": EmbeddingSettings(provider="auto")}
+    )
+    embedder = make_embedder(settings)
+    assert embedder.provider == "sentence-transformers" and embedder.dim == 384
+    vectors = embedder.embed(TEXTS)
+    sims = vectors @ vectors.T
+    assert sims[0, 1] > 0.7 > sims[0, 2]
+
+
+def test_opening_index_of_another_embedder_names_rebuild(tmp_path: Path) -> None:
+    settings = seed.hashing_settings(tmp_path / "data")
+    store = open_store(settings.store.data_dir)
+    seed.small_corpus(store)
+    IndexUpdater(settings, store).drain()
+    other = IndexUpdater(settings, store, embedder=HashingEmbedder(128))
+    with pytest.raises(IndexStateError, match="rrag index --rebuild"):
+        other.drain()
+    other.rebuild()
+    assert other.drain()["sources"] == 0
+    store.close()
+
+
+class _Ollama(BaseHTTPRequestHandler):
+    """Speaks Ollama's ``POST /api/embed``: ``{"model", "input"}`` → ``{"embeddings"}``."""
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if self.path != "/api/embed" or body.get("model") != "nomic-embed-text":
+            self.send_response(404)
+            self.end_headers()
+            self.wfile.write(b'{"error": "model not found"}')
+            return
+        inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
+        vectors = HashingEmbedder(32).embed(inputs) * 3.0  # un-normalised on purpose
+        payload = json.dumps({"model": body["model"], "embeddings": vectors.tolist()}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def ollama() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Ollama)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_ollama_embed_over_loopback(ollama: str, tmp_path: Path) -> None:
+    settings = seed.hashing_settings(tmp_path / "data").model_copy(
+        update={
+            "embedding": EmbeddingSettings(provider="ollama", model="nomic-embed-text"),
+            "ollama": OllamaSettings(base_url=ollama),
+        }
+    )
+    embedder = make_embedder(settings)
+    assert embedder.provider == "ollama" and embedder.dim == 32
+    vectors = embedder.embed(TEXTS * 30)  # more than one batch
+    assert vectors.shape == (90, 32)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    with pytest.raises(EmbeddingError, match="404"):
+        OllamaEmbedder(ollama, "no-such-model", 5.0)
+    with pytest.raises(EmbeddingError, match="not reachable"):
+        OllamaEmbedder("http://127.0.0.1:9", "nomic-embed-text", 2.0)
