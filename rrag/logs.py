@@ -75,5 +75,11 @@ def log_event(logger: logging.Logger, event: str, level: int = logging.INFO, **f
     logger.log(level, event, extra=fields)
 
 
-__all__ = ["JsonFormatter", "configure_logging", "get_logger", "log_event", "redact",
-           "register_secrets"]
+__all__ = [
+    "JsonFormatter",
+    "configure_logging",
+    "get_logger",
+    "log_event",
+    "redact",
+    "register_secrets",
+]

@@ -132,13 +132,13 @@ class Settings(BaseModel):
     model_config = {"frozen": True}
 
     app_env: Literal["development", "production"] = "development"
-    redmine: RedmineSettings = Field(default_factory=RedmineSettings)
-    store: StoreSettings = Field(default_factory=StoreSettings)
-    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
-    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
-    llm: LLMSettings = Field(default_factory=LLMSettings)
-    ollama: OllamaSettings = Field(default_factory=OllamaSettings)
-    api: ApiSettings = Field(default_factory=ApiSettings)
+    redmine: RedmineSettings = Field(default_factory=lambda: RedmineSettings())
+    store: StoreSettings = Field(default_factory=lambda: StoreSettings())
+    embedding: EmbeddingSettings = Field(default_factory=lambda: EmbeddingSettings())
+    retrieval: RetrievalSettings = Field(default_factory=lambda: RetrievalSettings())
+    llm: LLMSettings = Field(default_factory=lambda: LLMSettings())
+    ollama: OllamaSettings = Field(default_factory=lambda: OllamaSettings())
+    api: ApiSettings = Field(default_factory=lambda: ApiSettings())
 
     @property
     def is_production(self) -> bool:
@@ -192,11 +192,11 @@ def load_settings() -> Settings:
             groups[key] = group()
         except ValidationError as exc:
             prefix = str(group.model_config.get("env_prefix", ""))
-            raise ConfigError(_describe(exc.errors()[0], prefix)) from None
+            raise ConfigError(_describe(dict(exc.errors()[0]), prefix)) from None
     try:
         app_env = _AppEnv().app_env
     except ValidationError as exc:
-        raise ConfigError(_describe(exc.errors()[0], "")) from None
+        raise ConfigError(_describe(dict(exc.errors()[0]), "")) from None
     return Settings(app_env=app_env, **groups)
 
 

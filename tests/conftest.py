@@ -15,8 +15,13 @@ pytest_plugins = ["tests.redmine_fixture"]
 
 def make_settings(data_dir: Path, **redmine: object) -> Settings:
     """Settings for tests: a temp data dir and fast backoff; nothing read implicitly."""
-    rs = {"base_url": "http://127.0.0.1:3000", "api_key": "test-key-0000",
-          "backoff_base_s": 0.001, "backoff_max_s": 0.01, **redmine}
+    rs = {
+        "base_url": "http://127.0.0.1:3000",
+        "api_key": "test-key-0000",
+        "backoff_base_s": 0.001,
+        "backoff_max_s": 0.01,
+        **redmine,
+    }
     return Settings(redmine=RedmineSettings(**rs), store=StoreSettings(data_dir=data_dir))
 
 

@@ -35,6 +35,7 @@ def test_all_is_honest(name: str) -> None:
 
 
 def test_python_m_rrag_cli_works_like_the_console_script() -> None:
-    out = subprocess.run([sys.executable, "-m", "rrag.cli", "--version"],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "rrag.cli", "--version"], capture_output=True, text=True, check=True
+    )
     assert out.stdout.startswith("rrag ")

@@ -12,12 +12,21 @@ from rrag.sync import jobs
 from rrag.sync.runner import run_job
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("sync", help="sync Redmine into the local store (foreground job)")
-    p.add_argument("--project-id", type=int, action="append", dest="project_ids",
-                   metavar="N", help="limit to this project (repeatable); default: all visible")
-    p.add_argument("--full", action="store_true",
-                   help="full pass: refetch every issue, catch edited notes and deletions")
+    p.add_argument(
+        "--project-id",
+        type=int,
+        action="append",
+        dest="project_ids",
+        metavar="N",
+        help="limit to this project (repeatable); default: all visible",
+    )
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help="full pass: refetch every issue, catch edited notes and deletions",
+    )
     p.add_argument("--json", action="store_true", help="print the final job as JSON")
     p.set_defaults(func=cmd_sync)
 
@@ -51,8 +60,9 @@ def cmd_sync(ctx: Context, args: argparse.Namespace) -> int:
             bar.set_postfix(issues=counters.issues_seen, changed=counters.issues_changed)
 
     try:
-        result = run_job(ctx.store, ctx.settings, job.id, after_sync=ctx.after_sync(),
-                         on_progress=progress)
+        result = run_job(
+            ctx.store, ctx.settings, job.id, after_sync=ctx.after_sync(), on_progress=progress
+        )
     finally:
         if bar is not None:
             bar.close()
@@ -65,8 +75,10 @@ def print_job(job: dict[str, Any], as_json: bool) -> None:
         print(json.dumps(job, indent=2))
         return
     counters = " ".join(f"{k}={v}" for k, v in job["counters"].items())
-    print(f"job {job['job_id']} {job['status']} mode={job['mode']} "
-          f"projects={job['project_ids'] or 'all'}")
+    print(
+        f"job {job['job_id']} {job['status']} mode={job['mode']} "
+        f"projects={job['project_ids'] or 'all'}"
+    )
     print(f"  {counters}")
     if job.get("error"):
         print(f"  error: {job['error']['type']}: {job['error']['message']}")
@@ -78,8 +90,10 @@ def cmd_jobs(ctx: Context, args: argparse.Namespace) -> int:
         print(json.dumps(rows, indent=2))
         return 0
     for row in rows:
-        print(f"{row['job_id']}  {row['status']:<9}  {row['mode']:<11}  {row['created_at']}  "
-              f"changed={row['counters']['issues_changed']}")
+        print(
+            f"{row['job_id']}  {row['status']:<9}  {row['mode']:<11}  {row['created_at']}  "
+            f"changed={row['counters']['issues_changed']}"
+        )
     return 0
 
 

@@ -95,8 +95,10 @@ class Store:
 
     def set_meta(self, session: Session, key: str, value: str) -> None:
         session.execute(
-            text("INSERT INTO meta(key, value) VALUES (:k, :v) "
-                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
+            text(
+                "INSERT INTO meta(key, value) VALUES (:k, :v) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value"
+            ),
             {"k": key, "v": value},
         )
 

@@ -99,7 +99,9 @@ class RedmineClient:
             target = safe_url(response.headers.get("Location", "?"))
             raise RedmineProtocolError(
                 f"Redmine answered {status} redirecting to {target}; redirects are not followed",
-                url=url, status=status, location=target,
+                url=url,
+                status=status,
+                location=target,
             )
         if status in (401, 403):
             raise RedmineAuthError(

@@ -51,11 +51,17 @@ def job_dict(job: SyncJob) -> dict[str, Any]:
     counters = {k: getattr(job, k) for k in Counters.__dataclass_fields__}
     error = {"type": job.error_type, "message": job.error_message} if job.error_type else None
     return {
-        "job_id": job.id, "status": job.status, "mode": job.mode,
-        "project_ids": json.loads(job.project_ids), "counters": counters,
-        "progress": round(job.progress, 4), "created_at": job.created_at,
-        "started_at": job.started_at, "finished_at": job.finished_at,
-        "heartbeat_at": job.heartbeat_at, "error": error,
+        "job_id": job.id,
+        "status": job.status,
+        "mode": job.mode,
+        "project_ids": json.loads(job.project_ids),
+        "counters": counters,
+        "progress": round(job.progress, 4),
+        "created_at": job.created_at,
+        "started_at": job.started_at,
+        "finished_at": job.finished_at,
+        "heartbeat_at": job.heartbeat_at,
+        "error": error,
     }
 
 
@@ -71,10 +77,17 @@ def create_job(store: Store, mode: str, project_ids: list[int] | None) -> SyncJo
     with store.write() as session:
         for other in session.exec(select(SyncJob).where(col(SyncJob.status).in_(ACTIVE))):
             if _overlaps(ids, json.loads(other.project_ids)):
-                raise JobConflict(f"sync job {other.id} is already {other.status} for "
-                                  f"overlapping projects", job_id=other.id)
-        job = SyncJob(id=str(uuid.uuid4()), mode=mode, project_ids=json.dumps(ids),
-                      status="queued", created_at=now())
+                raise JobConflict(
+                    f"sync job {other.id} is already {other.status} for overlapping projects",
+                    job_id=other.id,
+                )
+        job = SyncJob(
+            id=str(uuid.uuid4()),
+            mode=mode,
+            project_ids=json.dumps(ids),
+            status="queued",
+            created_at=now(),
+        )
         session.add(job)
         session.flush()
         session.expunge(job)
@@ -133,8 +146,9 @@ def heartbeat(store: Store, job_id: str, progress: float, counters: Counters) ->
     update_job(store, job_id, heartbeat_at=now(), progress=progress, **asdict(counters))
 
 
-def mark_done(store: Store, job_id: str, status: str, counters: Counters,
-              error: BaseException | None = None) -> None:
+def mark_done(
+    store: Store, job_id: str, status: str, counters: Counters, error: BaseException | None = None
+) -> None:
     fields: dict[str, Any] = {"status": status, "finished_at": now(), **asdict(counters)}
     if status == "finished":
         fields["progress"] = 1.0
@@ -152,8 +166,10 @@ def recover_stale_jobs(store: Store, lease_s: int) -> list[str]:
     lock: every runner holds it while a job runs, and the lock dies with its process.
     """
     cutoff = (datetime.now(UTC) - timedelta(seconds=lease_s)).isoformat(timespec="milliseconds")
-    stale = or_(col(SyncJob.heartbeat_at) < cutoff,
-                (col(SyncJob.heartbeat_at).is_(None)) & (col(SyncJob.created_at) < cutoff))
+    stale = or_(
+        col(SyncJob.heartbeat_at) < cutoff,
+        (col(SyncJob.heartbeat_at).is_(None)) & (col(SyncJob.created_at) < cutoff),
+    )
     if not StoreLock(store.path.parent).held_elsewhere():
         stale = or_(stale, col(SyncJob.status) == "running")
     with store.write() as session:
@@ -199,7 +215,19 @@ class StoreLock:
 
 
 __all__ = [
-    "ACTIVE", "MODES", "STATUSES", "Counters", "StoreLock", "count_by_status", "create_job",
-    "get_job", "heartbeat", "job_dict", "list_jobs", "mark_done", "mark_running",
-    "recover_stale_jobs", "update_job",
+    "ACTIVE",
+    "MODES",
+    "STATUSES",
+    "Counters",
+    "StoreLock",
+    "count_by_status",
+    "create_job",
+    "get_job",
+    "heartbeat",
+    "job_dict",
+    "list_jobs",
+    "mark_done",
+    "mark_running",
+    "recover_stale_jobs",
+    "update_job",
 ]

@@ -90,34 +90,38 @@ def _journal(raw: dict[str, Any], issue_id: int, max_bytes: int) -> tuple[Journa
     return journal, cut
 
 
-def issue_bundle(raw: dict[str, Any], closed_status_ids: set[int], index_private: bool,
-                 max_bytes: int) -> IssueBundle:
+def issue_bundle(
+    raw: dict[str, Any], closed_status_ids: set[int], index_private: bool, max_bytes: int
+) -> IssueBundle:
     """Normalise one ``GET /issues/{id}.json?include=...`` body."""
     issue_id = int(raw["id"])
     description, cut = truncate(raw.get("description"), max_bytes)
     status_id = _ref(raw.get("status"))
-    bundle = IssueBundle(issue=Issue(
-        id=issue_id,
-        project_id=int(raw["project"]["id"]),
-        tracker_id=_ref(raw.get("tracker")),
-        tracker=_ref(raw.get("tracker"), "name"),
-        status_id=status_id,
-        status=_ref(raw.get("status"), "name"),
-        priority=_ref(raw.get("priority"), "name"),
-        subject=str(raw.get("subject") or ""),
-        description=description,
-        author_id=_ref(raw.get("author")),
-        assigned_to_id=_ref(raw.get("assigned_to")),
-        category=_ref(raw.get("category"), "name"),
-        fixed_version=_ref(raw.get("fixed_version"), "name"),
-        parent_id=_ref(raw.get("parent")),
-        custom_fields=json.dumps(raw.get("custom_fields") or [], sort_keys=True),
-        is_private=bool(raw.get("is_private", False)),
-        is_closed=bool(raw.get("closed_on")) or status_id in closed_status_ids,
-        created_on=raw.get("created_on"),
-        updated_on=raw.get("updated_on"),
-        closed_on=raw.get("closed_on"),
-    ), users=_users(raw))
+    bundle = IssueBundle(
+        issue=Issue(
+            id=issue_id,
+            project_id=int(raw["project"]["id"]),
+            tracker_id=_ref(raw.get("tracker")),
+            tracker=_ref(raw.get("tracker"), "name"),
+            status_id=status_id,
+            status=_ref(raw.get("status"), "name"),
+            priority=_ref(raw.get("priority"), "name"),
+            subject=str(raw.get("subject") or ""),
+            description=description,
+            author_id=_ref(raw.get("author")),
+            assigned_to_id=_ref(raw.get("assigned_to")),
+            category=_ref(raw.get("category"), "name"),
+            fixed_version=_ref(raw.get("fixed_version"), "name"),
+            parent_id=_ref(raw.get("parent")),
+            custom_fields=json.dumps(raw.get("custom_fields") or [], sort_keys=True),
+            is_private=bool(raw.get("is_private", False)),
+            is_closed=bool(raw.get("closed_on")) or status_id in closed_status_ids,
+            created_on=raw.get("created_on"),
+            updated_on=raw.get("updated_on"),
+            closed_on=raw.get("closed_on"),
+        ),
+        users=_users(raw),
+    )
     if cut:
         bundle.truncated.append(f"issue {issue_id} description")
     for jraw in raw.get("journals") or []:
@@ -130,27 +134,35 @@ def issue_bundle(raw: dict[str, Any], closed_status_ids: set[int], index_private
         bundle.journals.append(journal)
     bundle.attachments = [_attachment(a, issue_id) for a in raw.get("attachments") or []]
     bundle.relations = [_relation(r, issue_id) for r in raw.get("relations") or []]
-    bundle.issue.content_hash = content_hash([
-        bundle.issue.model_dump(exclude={"content_hash"}),
-        [j.model_dump() for j in bundle.journals],
-        [a.model_dump() for a in bundle.attachments],
-        [r.model_dump() for r in bundle.relations],
-    ])
+    bundle.issue.content_hash = content_hash(
+        [
+            bundle.issue.model_dump(exclude={"content_hash"}),
+            [j.model_dump() for j in bundle.journals],
+            [a.model_dump() for a in bundle.attachments],
+            [r.model_dump() for r in bundle.relations],
+        ]
+    )
     return bundle
 
 
 def _attachment(raw: dict[str, Any], issue_id: int) -> Attachment:
     return Attachment(
-        id=int(raw["id"]), issue_id=issue_id, filename=str(raw.get("filename", "")),
-        filesize=raw.get("filesize"), content_type=raw.get("content_type"),
-        description=raw.get("description"), author_id=_ref(raw.get("author")),
+        id=int(raw["id"]),
+        issue_id=issue_id,
+        filename=str(raw.get("filename", "")),
+        filesize=raw.get("filesize"),
+        content_type=raw.get("content_type"),
+        description=raw.get("description"),
+        author_id=_ref(raw.get("author")),
         created_on=raw.get("created_on"),
     )
 
 
 def _relation(raw: dict[str, Any], issue_id: int) -> Relation:
     return Relation(
-        id=int(raw["id"]), issue_id=issue_id, issue_to_id=int(raw["issue_to_id"]),
+        id=int(raw["id"]),
+        issue_id=issue_id,
+        issue_to_id=int(raw["issue_to_id"]),
         relation_type=str(raw.get("relation_type", "relates")),
     )
 
@@ -169,5 +181,11 @@ def wiki_row(raw: dict[str, Any], project_id: int, max_bytes: int) -> tuple[Wiki
     return page, cut
 
 
-__all__ = ["IssueBundle", "content_hash", "issue_bundle", "summarize_details", "truncate",
-           "wiki_row"]
+__all__ = [
+    "IssueBundle",
+    "content_hash",
+    "issue_bundle",
+    "summarize_details",
+    "truncate",
+    "wiki_row",
+]

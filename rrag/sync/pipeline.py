@@ -47,9 +47,14 @@ def _shift(stamp: str, seconds: int) -> str:
 class SyncEngine:
     """One sync run over a set of projects."""
 
-    def __init__(self, store: Store, client: RedmineClient, settings: Settings,
-                 progress: Progress | None = None,
-                 cancel: threading.Event | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        client: RedmineClient,
+        settings: Settings,
+        progress: Progress | None = None,
+        cancel: threading.Event | None = None,
+    ) -> None:
         self.store, self.client, self.settings = store, client, settings
         self.counters = Counters()
         self._progress = progress or (lambda _f, _c: None)
@@ -80,8 +85,10 @@ class SyncEngine:
         visible = {int(p["id"]) for p in projects}
         missing = sorted(set(project_ids or []) - visible)
         if missing:
-            raise InputError(f"project(s) {missing} do not exist or are not visible to this key",
-                             project_ids=missing)
+            raise InputError(
+                f"project(s) {missing} do not exist or are not visible to this key",
+                project_ids=missing,
+            )
         with self.store.write() as session:
             writer.save_reference(session, self.client.trackers(), statuses)
             writer.save_projects(session, projects)
@@ -92,8 +99,9 @@ class SyncEngine:
         return sorted((_project(p) for p in projects if int(p["id"]) in wanted), key=lambda p: p.id)
 
     # -- issues ------------------------------------------------------------------------
-    def _sync_issues(self, pool: ThreadPoolExecutor, project_id: int, full: bool,
-                     n: int, of: int) -> set[int]:
+    def _sync_issues(
+        self, pool: ThreadPoolExecutor, project_id: int, full: bool, n: int, of: int
+    ) -> set[int]:
         since = None if full else self._since(project_id)
         seen: set[int] = set()
         pending: deque[tuple[list[dict[str, Any]], dict[int, Fetched]]] = deque()
@@ -104,12 +112,16 @@ class SyncEngine:
             pending.append((fresh, self._fetch_changed(pool, fresh, full)))
             if len(pending) > 1:
                 self._commit(project_id, *pending.popleft(), full=full)
-                self._progress((n + min(1.0, len(seen) / max(1, total))) / max(1, of), self.counters)
+                self._progress(
+                    (n + min(1.0, len(seen) / max(1, total))) / max(1, of), self.counters
+                )
         while pending:
             self._commit(project_id, *pending.popleft(), full=full)
         return seen
 
-    def _pages(self, project_id: int, since: str | None) -> Iterator[tuple[list[dict[str, Any]], int]]:
+    def _pages(
+        self, project_id: int, since: str | None
+    ) -> Iterator[tuple[list[dict[str, Any]], int]]:
         for items, total in self.client.issue_pages(project_id, since):
             if self._cancel.is_set():
                 raise SyncCancelled("sync cancelled")
@@ -122,8 +134,9 @@ class SyncEngine:
             return None
         return _shift(cursor.updated_on, self.settings.store.sync_overlap_s)
 
-    def _fetch_changed(self, pool: ThreadPoolExecutor, items: list[dict[str, Any]],
-                       full: bool) -> dict[int, Fetched]:
+    def _fetch_changed(
+        self, pool: ThreadPoolExecutor, items: list[dict[str, Any]], full: bool
+    ) -> dict[int, Fetched]:
         with self.store.session() as session:
             known = writer.stored_hashes(session, [int(i["id"]) for i in items])
         return {
@@ -143,8 +156,9 @@ class SyncEngine:
                 raise
             return None
 
-    def _commit(self, project_id: int, items: list[dict[str, Any]],
-                futures: dict[int, Fetched], full: bool) -> None:
+    def _commit(
+        self, project_id: int, items: list[dict[str, Any]], futures: dict[int, Fetched], full: bool
+    ) -> None:
         details = {issue_id: f.result() for issue_id, f in futures.items()}
         if self._cancel.is_set():
             raise SyncCancelled("sync cancelled")
@@ -187,8 +201,12 @@ class SyncEngine:
         with self.store.session() as session:
             stored = writer.wiki_versions(session, project_id)
         listed = {str(p["title"]) for p in index}
-        changed = [p for p in index if stored.get(str(p["title"]), (0, None, None))[1:]
-                   != (p.get("version"), p.get("updated_on"))]
+        changed = [
+            p
+            for p in index
+            if stored.get(str(p["title"]), (0, None, None))[1:]
+            != (p.get("version"), p.get("updated_on"))
+        ]
         for meta in changed:
             self._save_page(project_id, str(meta["title"]))
         gone = [row_id for title, (row_id, _v, _u) in stored.items() if title not in listed]
@@ -216,8 +234,9 @@ def _all_project_ids() -> Any:
 
 
 def _project(raw: dict[str, Any]) -> Project:
-    return Project(id=int(raw["id"]), identifier=str(raw.get("identifier", "")),
-                   name=str(raw.get("name", "")))
+    return Project(
+        id=int(raw["id"]), identifier=str(raw.get("identifier", "")), name=str(raw.get("name", ""))
+    )
 
 
 __all__ = ["SyncCancelled", "SyncEngine"]

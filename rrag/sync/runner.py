@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import asdict
+from typing import Any, cast
 
 import httpx
 
@@ -28,8 +29,14 @@ AfterSync = Callable[[], None]
 class _Heartbeat(threading.Thread):
     """Writes the job's heartbeat every few seconds while the engine works."""
 
-    def __init__(self, store: Store, job_id: str, engine: SyncEngine,
-                 progress: dict[str, float], every_s: float) -> None:
+    def __init__(
+        self,
+        store: Store,
+        job_id: str,
+        engine: SyncEngine,
+        progress: dict[str, float],
+        every_s: float,
+    ) -> None:
         super().__init__(name="rrag-heartbeat", daemon=True)
         self.store, self.job_id, self.engine, self.every_s = store, job_id, engine, every_s
         self.progress = progress
@@ -38,8 +45,9 @@ class _Heartbeat(threading.Thread):
     def run(self) -> None:
         while not self.stop.wait(self.every_s):
             try:
-                jobs.heartbeat(self.store, self.job_id, self.progress["fraction"],
-                               self.engine.counters)
+                jobs.heartbeat(
+                    self.store, self.job_id, self.progress["fraction"], self.engine.counters
+                )
             except Exception as exc:  # a missed beat must not kill the sync
                 log_event(log, "heartbeat_failed", job_id=self.job_id, error=str(exc))
 
@@ -65,17 +73,22 @@ def run_job(
     return jobs.job_dict(jobs.get_job(store, job_id))
 
 
-def _execute(store: Store, settings: Settings, job: jobs.SyncJob,
-             transport: httpx.BaseTransport | None, cancel: threading.Event | None,
-             after_sync: AfterSync | None,
-             on_progress: Callable[[float, jobs.Counters], None] | None) -> None:
-    project_ids = jobs.job_dict(job)["project_ids"]
+def _execute(
+    store: Store,
+    settings: Settings,
+    job: jobs.SyncJob,
+    transport: httpx.BaseTransport | None,
+    cancel: threading.Event | None,
+    after_sync: AfterSync | None,
+    on_progress: Callable[[float, jobs.Counters], None] | None,
+) -> None:
+    project_ids: Any = jobs.job_dict(job)["project_ids"]
     fields = {"job_id": job.id, "project_ids": project_ids, "mode": job.mode}
     jobs.mark_running(store, job.id)
     log_event(log, "sync_started", **fields)
     engine: SyncEngine | None = None
     beat: _Heartbeat | None = None
-    status, error = "finished", None
+    status, error = "finished", cast(BaseException | None, None)
     progress_state = {"fraction": 0.0}
 
     def progress(fraction: float, counters: jobs.Counters) -> None:
@@ -86,11 +99,12 @@ def _execute(store: Store, settings: Settings, job: jobs.SyncJob,
     try:
         client = build_client(settings, transport)
         engine = SyncEngine(store, client, settings, progress=progress, cancel=cancel)
-        beat = _Heartbeat(store, job.id, engine, progress_state,
-                          min(5.0, settings.store.job_lease_s / 4))
+        beat = _Heartbeat(
+            store, job.id, engine, progress_state, min(5.0, settings.store.job_lease_s / 4)
+        )
         beat.start()
         with client.http:
-            engine.run(job.mode, project_ids)  # type: ignore[arg-type]
+            engine.run(job.mode, project_ids)
         if after_sync:
             after_sync()
     except SyncCancelled as exc:
@@ -108,8 +122,13 @@ def _execute(store: Store, settings: Settings, job: jobs.SyncJob,
         if error is not None:
             counters.errors += 1
         jobs.mark_done(store, job.id, status, counters, error)
-        log_event(log, f"sync_{status}", counters=asdict(counters),
-                  error=type(error).__name__ if error else None, **fields)
+        log_event(
+            log,
+            f"sync_{status}",
+            counters=asdict(counters),
+            error=type(error).__name__ if error else None,
+            **fields,
+        )
 
 
 __all__ = ["run_job"]

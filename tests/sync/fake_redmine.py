@@ -28,11 +28,17 @@ class FakeRedmine:
 
     def add_issue(self, issue_id: int, project_id: int = 1, **extra: Any) -> None:
         self.issues[issue_id] = {
-            "id": issue_id, "project": {"id": project_id, "name": "P"},
-            "tracker": {"id": 1, "name": "Bug"}, "status": {"id": 1, "name": "New"},
-            "subject": f"Issue {issue_id}", "description": f"Body {issue_id}",
-            "is_private": False, "created_on": "2026-01-01T00:00:00Z",
-            "updated_on": f"2026-01-01T00:{issue_id % 60:02d}:00Z", "journals": [], **extra,
+            "id": issue_id,
+            "project": {"id": project_id, "name": "P"},
+            "tracker": {"id": 1, "name": "Bug"},
+            "status": {"id": 1, "name": "New"},
+            "subject": f"Issue {issue_id}",
+            "description": f"Body {issue_id}",
+            "is_private": False,
+            "created_on": "2026-01-01T00:00:00Z",
+            "updated_on": f"2026-01-01T00:{issue_id % 60:02d}:00Z",
+            "journals": [],
+            **extra,
         }
 
     def transport(self) -> httpx.MockTransport:
@@ -51,14 +57,25 @@ class FakeRedmine:
 
     def _answer(self, request: httpx.Request, path: str) -> httpx.Response:
         if path == "/projects.json":
-            return _json({"projects": [{"id": 1, "name": "P", "identifier": "p",
-                                        "is_public": True}], "total_count": 1,
-                          "offset": 0, "limit": 100})
+            return _json(
+                {
+                    "projects": [{"id": 1, "name": "P", "identifier": "p", "is_public": True}],
+                    "total_count": 1,
+                    "offset": 0,
+                    "limit": 100,
+                }
+            )
         if path == "/trackers.json":
             return _json({"trackers": [{"id": 1, "name": "Bug"}]})
         if path == "/issue_statuses.json":
-            return _json({"issue_statuses": [{"id": 1, "name": "New", "is_closed": False},
-                                             {"id": 5, "name": "Closed", "is_closed": True}]})
+            return _json(
+                {
+                    "issue_statuses": [
+                        {"id": 1, "name": "New", "is_closed": False},
+                        {"id": 5, "name": "Closed", "is_closed": True},
+                    ]
+                }
+            )
         if path == "/issues.json":
             return self._list(request)
         if path.startswith("/issues/"):
@@ -75,11 +92,14 @@ class FakeRedmine:
         since = params.get("updated_on", "")
         if since.startswith(">="):
             rows = [r for r in rows if r["updated_on"] >= since[2:]]
-        page = [{k: v for k, v in r.items() if k != "journals"} for r in rows[offset:offset + limit]]
+        page = [
+            {k: v for k, v in r.items() if k != "journals"} for r in rows[offset : offset + limit]
+        ]
         total = len(rows) + (self.total_drift if offset else 0)
         return _json({"issues": page, "total_count": total, "offset": offset, "limit": limit})
 
 
 def _json(body: Any) -> httpx.Response:
-    return httpx.Response(200, content=json.dumps(body).encode(),
-                          headers={"Content-Type": "application/json"})
+    return httpx.Response(
+        200, content=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )

@@ -38,8 +38,9 @@ def fake() -> FakeRedmine:
 def test_429_with_retry_after_is_honoured(settings: Settings, fake: FakeRedmine) -> None:
     slept: list[float] = []
     fake.faults["/issues.json"] = [httpx.Response(429, headers={"Retry-After": "7"})]
-    client = RedmineClient(build_http(settings, fake.transport()), settings.redmine,
-                           sleep=slept.append)
+    client = RedmineClient(
+        build_http(settings, fake.transport()), settings.redmine, sleep=slept.append
+    )
     pages = list(client.issue_pages(1))
     assert slept == [7.0]
     assert sum(len(items) for items, _ in pages) == 250
@@ -52,8 +53,9 @@ def test_503_then_success_finishes(store: Store, settings: Settings, fake: FakeR
     assert _stored_ids(store) == set(range(1, 251))
 
 
-def test_read_timeouts_fail_the_job_cleanly(store: Store, settings: Settings,
-                                            fake: FakeRedmine) -> None:
+def test_read_timeouts_fail_the_job_cleanly(
+    store: Store, settings: Settings, fake: FakeRedmine
+) -> None:
     timeout = httpx.ReadTimeout("timed out")
     fake.faults["/issues/120.json"] = [timeout] * (settings.redmine.max_retries + 1)
     job = _run(store, settings, fake)
@@ -68,8 +70,9 @@ def test_read_timeouts_fail_the_job_cleanly(store: Store, settings: Settings,
     assert _stored_ids(store) == set(range(1, 251))
 
 
-def test_malformed_json_is_a_protocol_error(store: Store, settings: Settings,
-                                            fake: FakeRedmine) -> None:
+def test_malformed_json_is_a_protocol_error(
+    store: Store, settings: Settings, fake: FakeRedmine
+) -> None:
     fake.faults["/issues/3.json"] = [httpx.Response(200, content=b"{not json")]
     job = _run(store, settings, fake)
     assert job["status"] == "failed"
@@ -78,16 +81,16 @@ def test_malformed_json_is_a_protocol_error(store: Store, settings: Settings,
     assert store.integrity_check() == "ok"
 
 
-def test_total_count_changing_mid_sync(store: Store, settings: Settings,
-                                       fake: FakeRedmine) -> None:
+def test_total_count_changing_mid_sync(store: Store, settings: Settings, fake: FakeRedmine) -> None:
     fake.total_drift = 40  # pages after the first report 40 more issues than exist
     job = _run(store, settings, fake)
     assert job["status"] == "finished", job
     assert _stored_ids(store) == set(range(1, 251))
 
 
-def test_redirect_is_refused_and_names_its_target(store: Store, settings: Settings,
-                                                  fake: FakeRedmine) -> None:
+def test_redirect_is_refused_and_names_its_target(
+    store: Store, settings: Settings, fake: FakeRedmine
+) -> None:
     location = "https://evil.example/steal?key=abc"
     fake.faults["/projects.json"] = [httpx.Response(302, headers={"Location": location})]
     job = _run(store, settings, fake)
@@ -97,13 +100,17 @@ def test_redirect_is_refused_and_names_its_target(store: Store, settings: Settin
     assert not any("evil.example" in url for url in fake.seen)
 
 
-@pytest.mark.parametrize(("base_url", "allowed", "fragment"), [
-    ("http://redmine.example.com", [], "HTTPS is required"),
-    ("https://other.example.com", ["redmine.example.com"], "not in REDMINE_ALLOWED_HOSTS"),
-    ("https://169.254.169.254", [], "link-local"),
-])
-def test_outbound_policy_refuses_before_any_request(tmp_path: Path, base_url: str,
-                                                    allowed: list[str], fragment: str) -> None:
+@pytest.mark.parametrize(
+    ("base_url", "allowed", "fragment"),
+    [
+        ("http://redmine.example.com", [], "HTTPS is required"),
+        ("https://other.example.com", ["redmine.example.com"], "not in REDMINE_ALLOWED_HOSTS"),
+        ("https://169.254.169.254", [], "link-local"),
+    ],
+)
+def test_outbound_policy_refuses_before_any_request(
+    tmp_path: Path, base_url: str, allowed: list[str], fragment: str
+) -> None:
     settings = make_settings(tmp_path, base_url=base_url, allowed_hosts=allowed)
     store = Store(tmp_path / "rrag.db")
     fake = FakeRedmine()
@@ -131,8 +138,9 @@ def test_401_bad_key_is_not_retried(store: Store, settings: Settings, fake: Fake
     assert len(fake.seen) == 1
 
 
-def test_deleted_between_list_and_fetch_is_removed(store: Store, settings: Settings,
-                                                   fake: FakeRedmine) -> None:
+def test_deleted_between_list_and_fetch_is_removed(
+    store: Store, settings: Settings, fake: FakeRedmine
+) -> None:
     assert _run(store, settings, fake)["status"] == "finished"
     fake.issues[10]["updated_on"] = "2026-02-01T00:00:00Z"
     fake.faults["/issues/10.json"] = [httpx.Response(404)]
@@ -142,8 +150,9 @@ def test_deleted_between_list_and_fetch_is_removed(store: Store, settings: Setti
     assert 10 not in _stored_ids(store)
 
 
-def test_oversized_text_is_truncated_with_a_marker(store: Store, settings: Settings,
-                                                   fake: FakeRedmine) -> None:
+def test_oversized_text_is_truncated_with_a_marker(
+    store: Store, settings: Settings, fake: FakeRedmine
+) -> None:
     fake.issues[5]["description"] = "x" * (settings.store.max_text_bytes + 5000)
     assert _run(store, settings, fake)["status"] == "finished"
     with store.engine.connect() as conn:

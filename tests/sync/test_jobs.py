@@ -84,6 +84,11 @@ def test_error_messages_are_redacted(store: Store) -> None:
 
     register_secrets("canary-secret-123456")
     job = jobs.create_job(store, "full", None)
-    jobs.mark_done(store, job.id, "failed", jobs.Counters(),
-                   RuntimeError("failed with canary-secret-123456 in it"))
+    jobs.mark_done(
+        store,
+        job.id,
+        "failed",
+        jobs.Counters(),
+        RuntimeError("failed with canary-secret-123456 in it"),
+    )
     assert "canary" not in (jobs.get_job(store, job.id).error_message or "")

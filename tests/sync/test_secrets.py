@@ -45,14 +45,25 @@ def leaky_url() -> Iterator[str]:
 
 
 def _rrag(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "rrag.cli", *args], env=env,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "rrag.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_canary_key_never_leaks(tmp_path: Path, leaky_url: str) -> None:
     data = tmp_path / "data"
-    env = {**os.environ, "REDMINE_BASE_URL": leaky_url, "REDMINE_API_KEY": CANARY,
-           "RRAG_DATA_DIR": str(data), "REDMINE_BACKOFF_BASE_S": "0", "RRAG_LOG_LEVEL": "DEBUG"}
+    env = {
+        **os.environ,
+        "REDMINE_BASE_URL": leaky_url,
+        "REDMINE_API_KEY": CANARY,
+        "RRAG_DATA_DIR": str(data),
+        "REDMINE_BACKOFF_BASE_S": "0",
+        "RRAG_LOG_LEVEL": "DEBUG",
+    }
     first = _rrag(["sync", "--json"], env)  # redirect carrying the key
     assert first.returncode == 1
     assert "redirect" in first.stdout

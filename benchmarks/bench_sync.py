@@ -1,0 +1,195 @@
+"""Sync benchmark against a real Redmine seeded with >= 2,000 issues that have journals.
+
+Compares, in the same run and interleaved (noisy machines): a plain sequential httpx
+fetch of the same endpoints (list pages with status_id=*, then each issue with its
+includes) against ``rrag sync --full`` (a separate process, so its peak RSS is its own);
+then changes 1% of the issues through REST and times ``rrag sync`` (incremental).
+
+    python benchmarks/bench_sync.py --issues 2000 --journals 3 [--rounds 2] [--port 3199]
+
+Prints a Markdown table with the ratios the issue sets goals for
+(full <= 0.6x sequential; incremental with 1% changed <= 5% of full).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+REDMINE_SH = ROOT / "scripts" / "redmine" / "redmine.sh"
+SEED = ROOT / "scripts" / "redmine" / "seed.py"
+
+
+def read_env(path: Path) -> dict[str, str]:
+    pairs = (line.partition("=") for line in path.read_text().splitlines() if "=" in line)
+    return {k.strip(): v.strip().strip("'\"") for k, _, v in pairs}
+
+
+def start_redmine(workdir: Path, port: int, issues: int, journals: int) -> dict[str, str]:
+    instance = workdir / "redmine"
+    subprocess.run(
+        ["bash", str(REDMINE_SH), "start", str(instance), str(port)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    subprocess.run(
+        [
+            sys.executable,
+            str(SEED),
+            "bulk",
+            "--dir",
+            str(instance),
+            "--issues",
+            str(issues),
+            "--journals-per-issue",
+            str(journals),
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return read_env(instance / "env")
+
+
+def sequential_fetch(base_url: str, key: str) -> tuple[float, int]:
+    """The plain baseline: one request after another, no processing beyond JSON decode."""
+    started, requests = time.perf_counter(), 0
+    with httpx.Client(base_url=base_url, headers={"X-Redmine-API-Key": key}, timeout=60) as http:
+        projects = http.get("/projects.json", params={"limit": 100}).json()["projects"]
+        for project in projects:
+            ids, offset, total = [], 0, 1
+            while offset < total:
+                page = http.get(
+                    "/issues.json",
+                    params={
+                        "project_id": project["id"],
+                        "subproject_id": "!*",
+                        "status_id": "*",
+                        "offset": offset,
+                        "limit": 100,
+                    },
+                ).json()
+                requests += 1
+                ids += [i["id"] for i in page["issues"]]
+                total, offset = page["total_count"], offset + page["limit"]
+            for issue_id in ids:
+                http.get(
+                    f"/issues/{issue_id}.json",
+                    params={"include": "journals,attachments,relations,children"},
+                ).json()
+                requests += 1
+    return time.perf_counter() - started, requests
+
+
+PEAK_RSS: list[float] = []
+
+
+def rrag_sync(env: dict[str, str], *args: str) -> float:
+    """Run ``rrag sync``; returns wall seconds and records the process's peak RSS."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rrag.cli", "sync", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    watched, peak = psutil.Process(proc.pid), 0
+    while proc.poll() is None:
+        with contextlib.suppress(psutil.Error):
+            peak = max(peak, watched.memory_info().rss)
+        time.sleep(0.05)
+    elapsed = time.perf_counter() - started
+    if proc.returncode:
+        raise SystemExit(f"rrag sync failed: {proc.stdout.read()[-500:] if proc.stdout else ''}")
+    PEAK_RSS.append(peak / 2**20)
+    return elapsed
+
+
+def change_issues(base_url: str, key: str, fraction: float) -> int:
+    with httpx.Client(base_url=base_url, headers={"X-Redmine-API-Key": key}, timeout=60) as http:
+        total = http.get("/issues.json", params={"status_id": "*", "limit": 1}).json()[
+            "total_count"
+        ]
+        count = max(1, int(total * fraction))
+        issues = http.get(
+            "/issues.json", params={"status_id": "*", "limit": 100, "sort": "id"}
+        ).json()["issues"]
+        step = max(1, len(issues) // count)
+        changed = 0
+        for issue in issues[::step][:count]:
+            http.put(
+                f"/issues/{issue['id']}.json",
+                json={"issue": {"notes": f"benchmark change {time.time()}"}},
+            )
+            changed += 1
+        return changed
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    workdir = Path(tempfile.mkdtemp(prefix="rrag-bench-sync-"))
+    redmine = start_redmine(workdir, args.port, args.issues, args.journals)
+    base, key = redmine["REDMINE_BASE_URL"], redmine["REDMINE_API_KEY"]
+    env = {
+        **os.environ,
+        "REDMINE_BASE_URL": base,
+        "REDMINE_API_KEY": key,
+        "RRAG_LOG_LEVEL": "WARNING",
+    }
+    try:
+        seq, full = [], []
+        requests = 0
+        for n in range(args.rounds):
+            seq_s, requests = sequential_fetch(base, key)
+            seq.append(seq_s)
+            full.append(rrag_sync({**env, "RRAG_DATA_DIR": str(workdir / f"data{n}")}, "--full"))
+        data = str(workdir / "data0")
+        rrag_sync({**env, "RRAG_DATA_DIR": data})  # settle: nothing changed
+        changed = change_issues(base, key, 0.01)
+        incremental = rrag_sync({**env, "RRAG_DATA_DIR": data})
+    finally:
+        subprocess.run(["bash", str(REDMINE_SH), "stop", str(workdir / "redmine")], check=False)
+    return {
+        "issues": args.issues,
+        "requests": requests,
+        "sequential_s": statistics.median(seq),
+        "full_s": statistics.median(full),
+        "incremental_s": incremental,
+        "changed": changed,
+        "peak_rss_mb": max(PEAK_RSS),
+        "concurrency": os.environ.get("REDMINE_MAX_CONCURRENCY", "4"),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--issues", type=int, default=2000)
+    parser.add_argument("--journals", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--port", type=int, default=3199)
+    r = run(parser.parse_args())
+    print(
+        f"| issues | requests | sequential fetch | rrag full sync | ratio (goal <= 0.6) | "
+        f"incremental ({r['changed']} changed) | incr/full (goal <= 0.05) | peak RSS |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    print(
+        f"| {r['issues']} | {r['requests']} | {r['sequential_s']:.1f} s | {r['full_s']:.1f} s "
+        f"| {r['full_s'] / r['sequential_s']:.2f} | {r['incremental_s']:.2f} s | "
+        f"{r['incremental_s'] / r['full_s']:.3f} | {r['peak_rss_mb']:.0f} MB |"
+    )
+
+
+if __name__ == "__main__":
+    main()
