@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from rrag.cli.context import Context
+from rrag.errors import InputError
 from rrag.ops.files import human_size
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     ops = sub.add_parser("ops", help="operations: backup, restore, maintenance, soak")
     cmds = ops.add_subparsers(dest="ops_command", required=True, parser_class=type(ops))
 
@@ -42,6 +43,35 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--dry-run", action="store_true", help="only measure sizes and check")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_maintenance)
+
+    p = cmds.add_parser("soak", help="repeated incremental syncs with a pass/fail verdict")
+    p.add_argument("--iterations", type=int, default=3, help="syncs to run (default 3)")
+    p.add_argument(
+        "--project-id",
+        type=int,
+        action="append",
+        dest="project_ids",
+        metavar="N",
+        help="limit to this project (repeatable); default: all visible",
+    )
+    p.add_argument(
+        "--inject-changes",
+        type=int,
+        default=0,
+        metavar="K",
+        help="changes made in Redmine before each iteration after the first",
+    )
+    p.add_argument(
+        "--inject-project-id",
+        type=int,
+        metavar="N",
+        help="project that receives the changes (default: first --project-id)",
+    )
+    p.add_argument("--warmup", type=int, default=1, help="iterations before the RSS baseline")
+    p.add_argument("--max-rss-growth", type=float, default=0.10, help="allowed RSS rise")
+    p.add_argument("--report", type=Path, help="also write the full report (JSON) here")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_soak)
 
     p = cmds.add_parser("health", help="store, jobs, index consistency, locks, sizes")
     p.add_argument("--json", action="store_true")
@@ -105,6 +135,59 @@ def cmd_maintenance(ctx: Context, args: argparse.Namespace) -> int:
     check = report["consistency"]
     print("consistency: " + ("ok" if check["ok"] else "; ".join(check["problems"])))
     return 0 if check["ok"] else 1
+
+
+def _soak_config(args: argparse.Namespace) -> Any:
+    from rrag.ops.soak import SoakConfig
+
+    if not 1 <= args.iterations <= 10_000:
+        raise InputError(f"--iterations must be between 1 and 10000, got {args.iterations}")
+    if args.inject_changes < 0 or not 0 <= args.warmup < args.iterations + 1:
+        raise InputError("--inject-changes must be >= 0 and --warmup <= --iterations")
+    if args.inject_changes and not (args.inject_project_id or args.project_ids):
+        raise InputError("--inject-changes needs --inject-project-id or --project-id")
+    return SoakConfig(
+        iterations=args.iterations,
+        project_ids=args.project_ids,
+        inject_per_iteration=args.inject_changes,
+        inject_project_id=args.inject_project_id,
+        warmup=max(1, args.warmup),
+        max_rss_growth=args.max_rss_growth,
+    )
+
+
+def _print_iteration(row: dict[str, Any]) -> None:
+    print(
+        f"#{row['iteration']:<3} {row['status']:<9} {row['seconds']:>8.2f} s  "
+        f"changed={row['counters']['issues_changed']:<4} errors={row['errors']:<2} "
+        f"rss={human_size(row['rss_bytes']):>10} db={human_size(row['db_bytes']):>10} "
+        f"index={human_size(row['index_bytes']):>10} issues={row['issues']}",
+        flush=True,
+    )
+
+
+def cmd_soak(ctx: Context, args: argparse.Namespace) -> int:
+    from rrag.ops.files import write_atomic
+    from rrag.ops.soak import run_soak
+
+    config = _soak_config(args)
+    report = run_soak(
+        ctx.settings,
+        ctx.store,
+        config,
+        after_sync=ctx.after_sync(),
+        on_iteration=None if args.json else _print_iteration,
+    )
+    if args.report:
+        write_atomic(args.report, json.dumps(report, indent=2, default=str).encode())
+    verdict = report["verdict"]
+    if args.json:
+        _print_json(report)
+    else:
+        print("verdict: " + ("PASS" if verdict["passed"] else "FAIL"))
+        for reason in verdict["reasons"]:
+            print(f"  - {reason}")
+    return 0 if verdict["passed"] else 1
 
 
 def cmd_health(ctx: Context, args: argparse.Namespace) -> int:

@@ -1,0 +1,99 @@
+"""Helpers the runbooks call, so notebook cells stay one call plus an assert.
+
+Runbooks take plain parameters (strings, numbers, lists: papermill's types); these turn
+them into :class:`~rrag.settings.Settings`, open the store, and print the summary the
+papermill tests read back. An empty ``data_dir`` means a fresh temporary store, which is
+what the committed notebooks use when nbval runs them offline.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+
+from rrag.settings import EmbeddingSettings, RedmineSettings, Settings, StoreSettings
+from rrag.store.db import Store, open_store
+from rrag.sync import jobs
+from rrag.sync.runner import run_job
+
+SUMMARY_MARK = "RUNBOOK-SUMMARY "
+
+
+def read_key_file(path: str) -> str:
+    """The API key from a file holding only the key or ``REDMINE_API_KEY=...`` lines."""
+    text = Path(path).read_text().strip()
+    for line in text.splitlines():
+        if line.startswith("REDMINE_API_KEY="):
+            return line.split("=", 1)[1].strip().strip("'\"")
+    return text
+
+
+def runbook_settings(
+    data_dir: str = "",
+    redmine_base_url: str = "",
+    api_key_file: str = "",
+    embedding_provider: str = "hashing",
+    embedding_dim: int = 256,
+    max_concurrency: int = 4,
+) -> Settings:
+    """Settings from runbook parameters; ``data_dir=""`` makes a temporary data dir."""
+    directory = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="rrag-runbook-"))
+    redmine: dict[str, Any] = {"max_concurrency": max_concurrency}
+    if redmine_base_url:
+        redmine["base_url"] = redmine_base_url
+    if api_key_file:
+        redmine["api_key"] = SecretStr(read_key_file(api_key_file))
+    return Settings(
+        redmine=RedmineSettings(**redmine),
+        store=StoreSettings(data_dir=directory),
+        embedding=EmbeddingSettings(
+            provider=embedding_provider,  # type: ignore[arg-type]
+            dim=embedding_dim,
+        ),
+    )
+
+
+def ensure_store(settings: Settings) -> Store:
+    """Open (creating and migrating when needed) the store of ``settings``."""
+    from rrag.ops.swap import recover_restore
+
+    recover_restore(settings.store.data_dir)
+    return open_store(settings.store.data_dir)
+
+
+def index_hook(settings: Settings, store: Store) -> Any:
+    """The after-sync hook the CLI uses: drain the index queue."""
+
+    def update_index() -> None:
+        from rrag.index import IndexUpdater
+
+        IndexUpdater(settings, store).drain()
+
+    return update_index
+
+
+def retry_sync(settings: Settings, store: Store, project_ids: list[int] | None) -> dict[str, Any]:
+    """A targeted incremental sync of ``project_ids`` (the incident runbook's retry)."""
+    job = jobs.create_job(store, "incremental", project_ids or None)
+    return run_job(store, settings, job.id, after_sync=index_hook(settings, store))
+
+
+def show_summary(**values: Any) -> dict[str, Any]:
+    """Print the values a runbook run recorded (papermill tests read this line back)."""
+    print(SUMMARY_MARK + json.dumps(values, default=str, sort_keys=True))
+    return values
+
+
+__all__ = [
+    "SUMMARY_MARK",
+    "ensure_store",
+    "index_hook",
+    "read_key_file",
+    "retry_sync",
+    "runbook_settings",
+    "show_summary",
+]
