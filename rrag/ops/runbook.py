@@ -41,7 +41,10 @@ def runbook_settings(
     max_concurrency: int = 4,
 ) -> Settings:
     """Settings from runbook parameters; ``data_dir=""`` makes a temporary data dir."""
-    directory = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="rrag-runbook-"))
+    # a temp run gets its own root, so "<data_dir>/../backups" stays inside it
+    directory = (
+        Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="rrag-runbook-")) / "data"
+    )
     redmine: dict[str, Any] = {"max_concurrency": max_concurrency}
     if redmine_base_url:
         redmine["base_url"] = redmine_base_url
@@ -51,7 +54,7 @@ def runbook_settings(
         redmine=RedmineSettings(**redmine),
         store=StoreSettings(data_dir=directory),
         embedding=EmbeddingSettings(
-            provider=embedding_provider,  # type: ignore[arg-type]
+            provider=embedding_provider,
             dim=embedding_dim,
         ),
     )

@@ -47,6 +47,15 @@ def _issue_count(store: Store) -> int:
         return int(conn.execute(text("SELECT COUNT(*) FROM issues")).scalar_one())
 
 
+def _db_used_bytes(store: Store) -> int:
+    """Bytes of live pages: the data, not WAL slack or free pages a checkpoint will reuse."""
+    with store.engine.connect() as conn:
+        pages = int(conn.exec_driver_sql("PRAGMA page_count").scalar_one())
+        free = int(conn.exec_driver_sql("PRAGMA freelist_count").scalar_one())
+        size = int(conn.exec_driver_sql("PRAGMA page_size").scalar_one())
+    return (pages - free) * size
+
+
 def _iteration(
     store: Store, settings: Settings, config: SoakConfig, n: int, after_sync: AfterSync | None
 ) -> Row:
@@ -64,7 +73,8 @@ def _iteration(
         "errors": result["counters"]["errors"],  # type: ignore[index]
         "error": error,
         "rss_bytes": psutil.Process().memory_info().rss,
-        "db_bytes": sizes["rrag.db"] + sizes["rrag.db-wal"],
+        "db_bytes": _db_used_bytes(store),
+        "wal_bytes": sizes["rrag.db-wal"],
         "index_bytes": sizes["chunks.index"] + sizes["chunks.meta.json"],
         "issues": _issue_count(store),
     }
