@@ -147,7 +147,9 @@ class Settings(BaseModel):
     def secrets(self) -> list[str]:
         """Secret values that must never be printed (used by log redaction)."""
         values = [self.redmine.api_key.get_secret_value()]
-        values += [t for t in self.api.tokens.get_secret_value().replace(";", ",").split(",")]
+        # RRAG_API_TOKENS entries are TOKEN[:projects=..][:private]: the token is the head
+        entries = self.api.tokens.get_secret_value().split(",")
+        values += [entry.split(":", 1)[0] for entry in entries]
         return [v.strip() for v in values if v and len(v.strip()) >= 4]
 
 

@@ -90,3 +90,13 @@ def test_every_setting_is_documented_in_readme() -> None:
     readme = (ROOT / "README.md").read_text()
     missing = [name for name in env_names() if f"`{name}`" not in readme]
     assert not missing, f"README does not document {missing}"
+
+
+def test_secrets_are_the_bare_key_and_tokens() -> None:
+    from rrag.settings import ApiSettings, RedmineSettings, Settings
+
+    s = Settings(
+        redmine=RedmineSettings(api_key="k" * 20),
+        api=ApiSettings(tokens="tok-aaaaaaaaaaaaaaaa:projects=1|2:private,tok-bbbbbbbbbbbbbbbb"),
+    )
+    assert set(s.secrets()) == {"k" * 20, "tok-aaaaaaaaaaaaaaaa", "tok-bbbbbbbbbbbbbbbb"}

@@ -26,6 +26,7 @@ def _env(redmine: Any, data: Path) -> dict[str, str]:
         "REDMINE_BASE_URL": redmine.base_url,
         "REDMINE_API_KEY": redmine.api_key,
         "RRAG_DATA_DIR": str(data),
+        "EMBEDDING_PROVIDER": "hashing",
     }
 
 

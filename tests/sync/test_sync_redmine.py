@@ -67,6 +67,7 @@ def _cli(redmine: Any, data_dir: Path, *args: str) -> dict[str, Any]:
         "REDMINE_BASE_URL": redmine.base_url,
         "REDMINE_API_KEY": redmine.api_key,
         "RRAG_DATA_DIR": str(data_dir),
+        "EMBEDDING_PROVIDER": "hashing",
     }
     out = subprocess.run(
         [sys.executable, "-m", "rrag.cli", "sync", "--json", *args],
