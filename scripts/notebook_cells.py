@@ -43,8 +43,8 @@ from rrag.ops.runbook import ensure_store, runbook_settings, show_summary
     (
         "params",
         """
-data_dir: str = ""  # RRAG_DATA_DIR to back up; "" = a new, empty demo store in a temp dir
-output_dir: str = ""  # where snapshot-<UTC>/ is written; "" = <data_dir>/../backups
+data_dir: str = ""  # RRAG_DATA_DIR to back up; empty means a new, empty demo store in a temp dir
+output_dir: str = ""  # where snapshot-<UTC>/ is written; empty means <data_dir>/../backups
 lock_timeout_s: float = 60.0  # seconds to wait for a running index save before giving up
 """,
     ),
@@ -140,9 +140,9 @@ from rrag.ops.runbook import ensure_store, runbook_settings, show_summary
     (
         "params",
         """
-data_dir: str = ""  # RRAG_DATA_DIR to restore into; "" = an empty demo store in a temp dir
-source_dir: str = ""  # the snapshot-<UTC>/ to restore; "" = demo: snapshot the store first
-backups_dir: str = ""  # where the safety backup goes; "" = <data_dir>/../backups
+data_dir: str = ""  # RRAG_DATA_DIR to restore into; empty means an empty demo store in a temp dir
+source_dir: str = ""  # the snapshot-<UTC>/ to restore; empty means demo: snapshot the store first
+backups_dir: str = ""  # where the safety backup goes; empty means <data_dir>/../backups
 dry_run: bool = True  # True: verify and show what would be overwritten, change nothing
 rollback: bool = False  # True: afterwards put the safety backup back (a restore drill)
 """,
@@ -261,7 +261,7 @@ from rrag.ops.runbook import ensure_store, runbook_settings, show_summary
     (
         "params",
         """
-data_dir: str = ""  # RRAG_DATA_DIR; "" = an empty demo store in a temp dir
+data_dir: str = ""  # RRAG_DATA_DIR; empty means an empty demo store in a temp dir
 dry_run: bool = True  # True: measure and check only; False: checkpoint, VACUUM, ANALYZE
 """,
     ),
@@ -348,9 +348,9 @@ from rrag.ops.runbook import runbook_settings, show_summary
     (
         "params",
         """
-data_dir: str = ""  # RRAG_DATA_DIR; "" = an empty demo store in a temp dir
-redmine_base_url: str = ""  # REDMINE_BASE_URL; "" = skip the Redmine checks
-api_key_file: str = ""  # file with the key (or REDMINE_API_KEY=... lines); never the key itself
+data_dir: str = ""  # RRAG_DATA_DIR; empty means an empty demo store in a temp dir
+redmine_base_url: str = ""  # REDMINE_BASE_URL; empty means skip the Redmine checks
+api_key_file: str = ""  # file with the key (or a REDMINE_API_KEY line); never the key itself
 """,
     ),
     (
@@ -450,11 +450,11 @@ from rrag.sync.jobs import get_job, job_dict, list_jobs
     (
         "params",
         """
-data_dir: str = ""  # RRAG_DATA_DIR; "" = an empty demo store in a temp dir
-redmine_base_url: str = ""  # REDMINE_BASE_URL; "" = skip connectivity checks
-api_key_file: str = ""  # file with the key (or REDMINE_API_KEY=... lines)
-job_id: str = ""  # the job to inspect; "" = the newest failed job
-retry_project_ids: list = []  # projects to re-sync; [] = the inspected job's projects
+data_dir: str = ""  # RRAG_DATA_DIR; empty means an empty demo store in a temp dir
+redmine_base_url: str = ""  # REDMINE_BASE_URL; empty means skip connectivity checks
+api_key_file: str = ""  # file with the key (or a REDMINE_API_KEY line)
+job_id: str = ""  # the job to inspect; empty means the newest failed job
+retry_project_ids: list = []  # projects to re-sync; empty means the inspected job's projects
 dry_run: bool = True  # True: diagnose only; False: run the targeted retry
 """,
     ),
@@ -578,13 +578,13 @@ from rrag.ops.soak import SoakConfig, run_soak
     (
         "params",
         """
-data_dir: str = ""  # RRAG_DATA_DIR; "" = an empty store in a temp dir
-redmine_base_url: str = ""  # REDMINE_BASE_URL; "" = offline: plot report_file instead
-api_key_file: str = ""  # file with the key (or REDMINE_API_KEY=... lines)
-project_ids: list = [1]  # projects to sync; [] = every visible project
+data_dir: str = ""  # RRAG_DATA_DIR; empty means an empty store in a temp dir
+redmine_base_url: str = ""  # REDMINE_BASE_URL; empty means offline: plot report_file instead
+api_key_file: str = ""  # file with the key (or a REDMINE_API_KEY line)
+project_ids: list = [1]  # projects to sync; empty means every visible project
 iterations: int = 3  # incremental syncs to run
 inject_changes: int = 0  # changes made in Redmine before each iteration after the first
-inject_project_id: int = 0  # project receiving them; 0 = the first of project_ids
+inject_project_id: int = 0  # project receiving them; zero means the first of project_ids
 max_rss_growth: float = 0.10  # allowed RSS rise after warm-up
 report_file: str = "soak-example.json"  # offline: report to plot; live: "" or where to save
 dry_run: bool = True  # True: never inject changes into Redmine, even if inject_changes > 0
@@ -691,7 +691,7 @@ from rrag.ops.tuning import PROFILES, apply_profile, measure_profile
     (
         "params",
         """
-data_dir: str = ""  # RRAG_DATA_DIR with an index; "" = build a demo store in a temp dir
+data_dir: str = ""  # RRAG_DATA_DIR with an index; empty means build a demo store in a temp dir
 embedding_provider: str = "hashing"  # EMBEDDING_PROVIDER the index was built with
 demo_issues: int = 300  # size of the demo store when data_dir is ""
 queries: list = ["ldap login fails", "printer stuck", "disk full", "slow search"]  # to time
@@ -778,7 +778,7 @@ from rrag.ops.runbook import ensure_store, runbook_settings, show_summary
     (
         "params",
         """
-data_dir: str = ""  # RRAG_DATA_DIR; "" = an empty demo store in a temp dir
+data_dir: str = ""  # RRAG_DATA_DIR; empty means an empty demo store in a temp dir
 limit: int = 20  # how many recent events to show
 """,
     ),
@@ -840,6 +840,298 @@ summary = show_summary(counters=counters, recent=len(events),
     ),
 ]
 
+
+QUICKSTART = [
+    (
+        "md",
+        """
+# Quickstart
+
+**Purpose.** A first tour of rrag from Python: get data into the local store (sync a
+real Redmine, or build a demo store offline), search it three ways, find similar issues,
+and check the store's health.
+
+**Preconditions.** For a real sync, a Redmine URL and a key file; otherwise nothing (the
+defaults run offline on a demo store in a temp dir). The CLI equivalent is
+`rrag sync`, then `rrag search "..."`.
+""",
+    ),
+    (
+        "code",
+        """
+from rrag.ops.demo import seed_demo
+from rrag.ops.health import health_report
+from rrag.ops.runbook import ensure_store, retry_sync, runbook_settings, show_summary
+from rrag.retrieval import Retriever
+""",
+    ),
+    (
+        "params",
+        """
+data_dir: str = ""  # RRAG_DATA_DIR; empty means a demo store in a temp dir
+redmine_base_url: str = ""  # REDMINE_BASE_URL to sync from; empty means offline demo data
+api_key_file: str = ""  # file with the key (or a REDMINE_API_KEY line)
+project_ids: list = []  # projects to sync; empty means every visible project
+query: str = "cannot sign in with ldap"  # what to search for
+""",
+    ),
+    (
+        "code",
+        """
+settings = runbook_settings(data_dir, redmine_base_url, api_key_file)
+store = ensure_store(settings)
+settings.store.data_dir
+""",
+    ),
+    ("md", "## 1. Data in: a sync (live) or the demo store (offline)"),
+    (
+        "code",
+        """
+loaded = (retry_sync(settings, store, project_ids or None) if redmine_base_url
+          else seed_demo(settings, 200))
+assert loaded.get("status", "finished") == "finished", loaded
+loaded
+""",
+    ),
+    ("md", "## 2. Search: lexical (FTS5), vector (FAISS) and hybrid (reciprocal-rank fusion)"),
+    (
+        "code",
+        """
+retriever = Retriever(settings, store)
+found = {mode: retriever.search(query, k=5, mode=mode)["results"]
+         for mode in ("lexical", "vector", "hybrid")}
+assert found["hybrid"], "no results"
+[(r["issue_id"], r["subject"], round(r["score"], 3)) for r in found["hybrid"]]
+""",
+    ),
+    ("md", "## 3. Similar issues to the best issue hit (wiki pages have no issue id)"),
+    (
+        "code",
+        """
+top = next(r["issue_id"] for r in found["hybrid"] if r["issue_id"] is not None)
+similar = retriever.similar(top, k=5)["results"]
+assert all(r["issue_id"] != top for r in similar)
+[(r["issue_id"], r["subject"]) for r in similar]
+""",
+    ),
+    ("md", "## Verify\\nThe store is healthy and its index matches it."),
+    (
+        "code",
+        """
+health = health_report(settings)
+assert health["consistency"]["ok"], health["problems"]
+health["consistency"]
+""",
+    ),
+    (
+        "md",
+        "## Rollback\\nNothing outside `data_dir` changed; delete that directory to start over.",
+    ),
+    (
+        "summary",
+        """
+store.close()
+summary = show_summary(live=bool(redmine_base_url), hits={m: len(r) for m, r in found.items()},
+                       top=top, similar=len(similar),
+                       chunks=health["consistency"]["chunks_in_store"])
+""",
+    ),
+]
+
+RETRIEVAL_TUNING = [
+    (
+        "md",
+        """
+# Retrieval tuning
+
+**Purpose.** Try queries interactively (ipywidgets: query, mode, k) and measure how the
+candidate pool (`RETRIEVAL_CANDIDATE_MULTIPLIER`) changes quality and latency of hybrid
+search on labelled queries.
+
+**Preconditions.** An indexed store (offline default: a demo store with its labelled
+queries). Read-only. The widgets need a live Jupyter front end; under papermill/nbval
+they render once with the defaults.
+""",
+    ),
+    (
+        "code",
+        """
+import ipywidgets as widgets
+
+from rrag.ops.demo import demo_queries, seed_demo
+from rrag.ops.runbook import ensure_store, runbook_settings, show_summary
+from rrag.ops.tuning import apply_profile
+from rrag.retrieval import MODES, Retriever
+from rrag.retrieval.evaluate import evaluate, load_queries, retriever_ranker
+""",
+    ),
+    (
+        "params",
+        """
+data_dir: str = ""  # RRAG_DATA_DIR with an index; empty means a demo store in a temp dir
+queries_file: str = ""  # JSON lines {"q", "relevant"}; empty means the demo store's queries
+multipliers: list = [1, 4, 10]  # RETRIEVAL_CANDIDATE_MULTIPLIER values to compare
+k: int = 10  # results per query
+""",
+    ),
+    (
+        "code",
+        """
+settings = runbook_settings(data_dir)
+demo = None if data_dir else seed_demo(settings, 200)
+queries = load_queries(queries_file) if queries_file else demo_queries(200)
+store = ensure_store(settings)
+retriever = Retriever(settings, store)
+len(queries)
+""",
+    ),
+    ("md", "## 1. Try it: change the query, the mode and k"),
+    (
+        "code",
+        """
+explorer = widgets.interactive(retriever.search, query="cannot sign in with ldap",
+                               k=widgets.IntSlider(value=5, min=1, max=20),
+                               mode=widgets.Dropdown(options=list(MODES), value="hybrid"),
+                               caller=widgets.fixed(None), project_ids=widgets.fixed(None),
+                               tracker=widgets.fixed(None), status=widgets.fixed(None),
+                               updated_since=widgets.fixed(None))
+assert explorer.result["results"], explorer.result
+explorer
+""",
+    ),
+    ("md", "## 2. Candidate pool size vs quality and latency"),
+    (
+        "code",
+        """
+rows = [evaluate(f"x{m}", retriever_ranker(Retriever(apply_profile(
+            settings, {"RETRIEVAL_CANDIDATE_MULTIPLIER": m}), store), "hybrid"), queries, k)
+        .as_dict() for m in multipliers]
+assert all(r["queries"] == len(queries) for r in rows)
+rows
+""",
+    ),
+    (
+        "md",
+        "## Verify\\nEvery setting returns results; pick the smallest multiplier whose recall "
+        "matches the best.",
+    ),
+    (
+        "code",
+        """
+best = max(r["recall"] for r in rows)
+chosen = next(r["name"] for r in rows if r["recall"] == best)
+assert best > 0, rows
+chosen
+""",
+    ),
+    ("md", "## Rollback\\nRead-only: set `RETRIEVAL_CANDIDATE_MULTIPLIER` back in `.env`."),
+    (
+        "summary",
+        """
+store.close()
+summary = show_summary(queries=len(queries), rows=rows, chosen=chosen,
+                       widget_hits=len(explorer.result["results"]))
+""",
+    ),
+]
+
+EVALUATION = [
+    (
+        "md",
+        """
+# Evaluation
+
+**Purpose.** Measure retrieval quality — recall@k, MRR@k, nDCG@k — and latency for the
+three modes on labelled queries, and optionally Redmine's own search as the baseline.
+
+**Preconditions.** An indexed store and a query file (`benchmarks/queries/*.jsonl` for
+the synced changelog corpus); offline the demo store and its queries are used. Redmine's
+search needs its URL and a key file. Read-only.
+""",
+    ),
+    (
+        "code",
+        """
+import httpx
+
+from rrag.ops.demo import demo_queries, seed_demo
+from rrag.ops.plots import latency_figure
+from rrag.ops.runbook import ensure_store, read_key_file, runbook_settings, show_summary
+from rrag.retrieval import MODES, Retriever
+from rrag.retrieval.evaluate import evaluate, load_queries, redmine_search, retriever_ranker
+""",
+    ),
+    (
+        "params",
+        """
+data_dir: str = ""  # RRAG_DATA_DIR with an index; empty means a demo store in a temp dir
+queries_file: str = ""  # JSON lines {"q", "relevant"}; empty means the demo store's queries
+redmine_base_url: str = ""  # also evaluate Redmine's /search.json; empty means skip
+api_key_file: str = ""  # file with the key (or a REDMINE_API_KEY line)
+k: int = 10  # cut-off for recall, MRR and nDCG
+""",
+    ),
+    (
+        "code",
+        """
+settings = runbook_settings(data_dir, redmine_base_url, api_key_file)
+demo = None if data_dir else seed_demo(settings, 200)
+queries = load_queries(queries_file) if queries_file else demo_queries(200)
+store = ensure_store(settings)
+retriever = Retriever(settings, store)
+len(queries)
+""",
+    ),
+    ("md", "## 1. rrag's three modes"),
+    (
+        "code",
+        """
+rows = [evaluate(mode, retriever_ranker(retriever, mode), queries, k).as_dict() for mode in MODES]
+assert all(0 <= r["recall"] <= 1 and r["queries"] == len(queries) for r in rows)
+rows
+""",
+    ),
+    ("md", "## 2. Redmine's own search (baseline, optional)"),
+    (
+        "code",
+        """
+http = (httpx.Client(base_url=redmine_base_url, timeout=30,
+                     headers={"X-Redmine-API-Key": read_key_file(api_key_file)})
+        if redmine_base_url else None)
+baseline = evaluate("redmine", redmine_search(http), queries, k).as_dict() if http else None
+assert baseline is None or baseline["queries"] == len(queries)
+baseline
+""",
+    ),
+    ("md", "## 3. Latency per mode"),
+    (
+        "code",
+        """
+samples = {mode: [retriever.search(q.q, k=k, mode=mode)["took_ms"] for q in queries]
+           for mode in MODES}
+figure = latency_figure(samples)
+""",
+    ),
+    ("md", "## Verify\\nHybrid is at least as good as the weaker single mode."),
+    (
+        "code",
+        """
+by_mode = {r["name"]: r for r in rows}
+assert by_mode["hybrid"]["ndcg"] >= min(by_mode["lexical"]["ndcg"], by_mode["vector"]["ndcg"])
+by_mode["hybrid"]
+""",
+    ),
+    ("md", "## Rollback\\nRead-only: nothing to roll back."),
+    (
+        "summary",
+        """
+store.close()
+http and http.close()
+summary = show_summary(queries=len(queries), modes=by_mode, baseline=baseline)
+""",
+    ),
+]
+
 NOTEBOOKS = {
     "runbooks/health_check": HEALTH,
     "runbooks/incident_response": INCIDENT,
@@ -849,4 +1141,7 @@ NOTEBOOKS = {
     "runbooks/soak_test": SOAK,
     "runbooks/runtime_tuning": TUNING,
     "runbooks/guardrail_review": GUARDRAILS,
+    "notebooks/quickstart": QUICKSTART,
+    "notebooks/retrieval_tuning": RETRIEVAL_TUNING,
+    "notebooks/evaluation": EVALUATION,
 }

@@ -87,4 +87,24 @@ def seed_demo(settings: Settings, issues: int = 300, seed: int = 1) -> dict[str,
     return {"issues": issues, "journals": issues, **stats}
 
 
-__all__ = ["TOPICS", "seed_demo"]
+def demo_queries(issues: int = 300) -> list[Any]:
+    """Labelled queries for the demo store: each topic's words, relevant = its issues."""
+    from rrag.retrieval.evaluate import LabelledQuery
+
+    phrasing = (
+        "cannot sign in with ldap",
+        "print jobs hang in the spooler",
+        "backup volume is full",
+        "issue search is slow",
+        "billing rounds cents wrong",
+        "android app crash after update",
+        "notification emails arrive late",
+        "plugin broken after upgrading",
+    )
+    return [
+        LabelledQuery(q, frozenset(n for n in range(1, issues + 1) if n % len(TOPICS) == t))
+        for t, q in enumerate(phrasing)
+    ]
+
+
+__all__ = ["TOPICS", "demo_queries", "seed_demo"]

@@ -14,15 +14,17 @@ from rrag.ops.runbook import SUMMARY_MARK
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_runbook(name: str, out_dir: Path, **parameters: Any) -> dict[str, Any]:
-    """Execute ``runbooks/<name>.ipynb``; returns the summary cell's recorded values."""
+def run_runbook(
+    name: str, out_dir: Path, folder: str = "runbooks", **parameters: Any
+) -> dict[str, Any]:
+    """Execute ``<folder>/<name>.ipynb``; returns the summary cell's recorded values."""
     output = out_dir / f"{name}.ipynb"
     papermill.execute_notebook(
-        str(ROOT / "runbooks" / f"{name}.ipynb"),
+        str(ROOT / folder / f"{name}.ipynb"),
         str(output),
         parameters=parameters,
         kernel_name="python3",
-        cwd=str(ROOT / "runbooks"),
+        cwd=str(ROOT / folder),
         progress_bar=False,
         log_output=False,
     )

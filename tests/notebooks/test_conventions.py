@@ -67,3 +67,13 @@ def test_committed_notebooks_match_the_generator() -> None:
         committed = nbformat.read(ROOT / f"{key}.ipynb", as_version=4)
         built = build(cells)
         assert [c.source for c in committed.cells] == [c.source for c in built.cells], key
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_papermill_sees_every_parameter(path: Path) -> None:
+    import papermill
+
+    nb = nbformat.read(path, as_version=4)
+    params = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    names = [line.split(":", 1)[0] for line in params.source.splitlines()]
+    assert list(papermill.inspect_notebook(str(path))) == names
