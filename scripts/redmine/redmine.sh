@@ -60,17 +60,19 @@ apt_install() {
   for pkg in "$@"; do
     if ! apt-cache policy "$pkg" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
       log "apt-get update"
-      apt-get update -qq >&2
+      apt-get update -qq -o DPkg::Lock::Timeout=600 >&2
       break
     fi
   done
   log "apt-get install $*"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2
+  # Wait for a concurrent apt/dpkg run instead of failing on its lock.
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+    -o DPkg::Lock::Timeout=600 "$@" >&2
 }
 
 cmd_install() {
   local missing=() pkg
-  for pkg in redmine redmine-sqlite; do
+  for pkg in redmine redmine-sqlite ruby-webrick; do
     pkg_installed "$pkg" || missing+=("$pkg")
   done
   if [[ $SERVER == puma ]] && ! pkg_installed puma; then
@@ -78,6 +80,8 @@ cmd_install() {
   fi
   if ((${#missing[@]})); then
     apt_install "${missing[@]}"
+    # New gems (e.g. puma) change what Gemfile.local resolves to.
+    rm -f "$INSTANCES_DIR/Gemfile.lock"
   fi
   # Debian's Redmine has no app server in its Gemfile; add ours and drop the
   # lock Bundler then regenerates (it is a symlink target in /var/lib/redmine).
@@ -123,6 +127,8 @@ production:
   attachments_storage_path: $dir/files
 EOF
   [[ -w $INSTANCES_DIR ]] || die "$INSTANCES_DIR is not writable (run as root)"
+  # Tenant links of instances whose DIR is gone (never stopped) are dropped.
+  find "$INSTANCES_DIR" -maxdepth 1 -name 'rrag-*' -xtype l -delete
   ln -sfn "$dir" "$INSTANCES_DIR/$TENANT"
 }
 
