@@ -8,7 +8,9 @@ what the committed notebooks use when nbval runs them offline.
 
 from __future__ import annotations
 
+import atexit
 import json
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,13 @@ def read_key_file(path: str) -> str:
     return text
 
 
+def _temp_root() -> Path:
+    """A temp root per demo run ("<data_dir>/../backups" stays inside it), removed at exit."""
+    root = Path(tempfile.mkdtemp(prefix="rrag-runbook-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    return root
+
+
 def runbook_settings(
     data_dir: str = "",
     redmine_base_url: str = "",
@@ -41,10 +50,7 @@ def runbook_settings(
     max_concurrency: int = 4,
 ) -> Settings:
     """Settings from runbook parameters; ``data_dir=""`` makes a temporary data dir."""
-    # a temp run gets its own root, so "<data_dir>/../backups" stays inside it
-    directory = (
-        Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="rrag-runbook-")) / "data"
-    )
+    directory = Path(data_dir) if data_dir else _temp_root() / "data"
     redmine: dict[str, Any] = {"max_concurrency": max_concurrency}
     if redmine_base_url:
         redmine["base_url"] = redmine_base_url
