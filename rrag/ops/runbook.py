@@ -12,6 +12,7 @@ import atexit
 import json
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +35,22 @@ def read_key_file(path: str) -> str:
     return text
 
 
+DEMO_PARENT = "rrag-runbook-demos"
+DEMO_MAX_AGE_S = 3600
+
+
 def _temp_root() -> Path:
-    """A temp root per demo run ("<data_dir>/../backups" stays inside it), removed at exit."""
-    root = Path(tempfile.mkdtemp(prefix="rrag-runbook-"))
+    """A temp root per demo run ("<data_dir>/../backups" stays inside it).
+
+    Removed at interpreter exit; kernels that are killed (nbval, papermill) skip that, so
+    demo roots older than an hour are pruned whenever a new one is made.
+    """
+    parent = Path(tempfile.gettempdir()) / DEMO_PARENT
+    parent.mkdir(exist_ok=True)
+    for old in parent.iterdir():
+        if time.time() - old.stat().st_mtime > DEMO_MAX_AGE_S:
+            shutil.rmtree(old, ignore_errors=True)
+    root = Path(tempfile.mkdtemp(dir=parent))
     atexit.register(shutil.rmtree, root, ignore_errors=True)
     return root
 
