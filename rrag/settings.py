@@ -92,7 +92,9 @@ class RetrievalSettings(_Group):
 
     candidate_multiplier: int = Field(4, ge=1, le=50)
     fusion: Literal["rrf", "blend"] = Field("blend", description="hybrid fusion, see RESULTS")
-    vector_weight: float = Field(0.7, ge=0, le=1, description="blend weight of the vector side")
+    vector_weight: float | None = Field(
+        None, ge=0, le=1, description="blend weight of the vector side; unset: by embedder"
+    )
 
 
 class LLMSettings(_Group):

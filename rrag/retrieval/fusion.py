@@ -4,8 +4,9 @@ Two fusions are offered and measured in ``benchmarks/RESULTS.md``:
 
 * ``rrf``: reciprocal-rank fusion, ``sum 1 / (RRF_K + rank)``; rank-only, so score scales
   do not matter, but a long tail of weak lexical hits can push a good dense hit down.
-* ``blend``: each list's scores min-max normalised to [0, 1] over its candidates, then
-  ``w * vector + (1 - w) * lexical``; a hit found by one side only gets 0 from the other.
+* ``blend`` (the default): each list's scores min-max normalised to [0, 1] over its
+  candidates, then ``w * vector + (1 - w) * lexical``; a hit found by one side only gets 0
+  from the other. ``w`` defaults by embedder (:func:`default_vector_weight`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,20 @@ from collections.abc import Sequence
 
 RRF_K = 60
 Ranked = Sequence[tuple[int, float]]
+
+#: Default blend weight of the vector side per embedder kind, measured on the changelog query
+#: set (benchmarks/RESULTS.md, "Fusion"): a semantic model beats bm25 on paraphrased queries
+#: (vector recall@10 0.80 vs lexical 0.40), so lexical only breaks near-ties (0.9); the hashing
+#: embedder is a weaker bag of n-grams than bm25, so lexical leads (0.4). Two-fold
+#: cross-validation picked 0.8-1.0 and 0.2-0.5 respectively; a single fixed weight was
+#: worse than the better part alone for one of the two.
+SEMANTIC_VECTOR_WEIGHT = 0.9
+HASHING_VECTOR_WEIGHT = 0.4
+
+
+def default_vector_weight(provider: str) -> float:
+    """The blend weight of the vector side when ``RETRIEVAL_VECTOR_WEIGHT`` is unset."""
+    return HASHING_VECTOR_WEIGHT if provider == "hashing" else SEMANTIC_VECTOR_WEIGHT
 
 
 def rrf(lists: Sequence[Ranked], k: int) -> list[tuple[int, float]]:
@@ -51,4 +66,11 @@ def _top(scores: dict[int, float], k: int) -> list[tuple[int, float]]:
     return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[: max(k, 0)]
 
 
-__all__ = ["RRF_K", "blend", "rrf"]
+__all__ = [
+    "HASHING_VECTOR_WEIGHT",
+    "RRF_K",
+    "SEMANTIC_VECTOR_WEIGHT",
+    "blend",
+    "default_vector_weight",
+    "rrf",
+]

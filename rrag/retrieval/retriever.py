@@ -234,7 +234,10 @@ class Retriever:
             return vec
         if self.settings.retrieval.fusion == "rrf":
             return fusion.rrf([lex, vec], pool)
-        return fusion.blend(lex, vec, pool, self.settings.retrieval.vector_weight)
+        weight = self.settings.retrieval.vector_weight
+        if weight is None:
+            weight = fusion.default_vector_weight(self.embedder.provider)
+        return fusion.blend(lex, vec, pool, weight)
 
     def _reference_first(
         self,

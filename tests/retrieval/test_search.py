@@ -138,7 +138,7 @@ def test_similar_excludes_itself_and_checks_visibility(world: Any) -> None:
     _, _, retriever = world
     seen = _ids(retriever.similar(10))
     assert 10 not in seen
-    assert _ids(retriever.similar(text="LDAP login broken"))[0] == 10
+    assert _ids(retriever.similar(text="sign in fails when LDAP is on"))[0] == 10
     with pytest.raises(InputError):
         retriever.similar(12)  # private: not visible to the default caller
     with pytest.raises(InputError):
