@@ -230,6 +230,7 @@ cmd_start() {
   local template key_file=$dir/.api_key
   template=$(template_file)
   rm -f "$key_file"
+  : >"$dir/setup.log"
   if [[ -f $dir/db.sqlite3 ]]; then
     log "reusing $dir/db.sqlite3"
     rails runner "$HERE/instance.rb" "$key_file" >>"$dir/setup.log" 2>&1 ||
@@ -263,8 +264,11 @@ cmd_start() {
 
 fail_setup() {
   {
-    echo "redmine.sh: $2; last lines of $1/setup.log:"
-    tail -n 40 "$1/setup.log"
+    echo "redmine.sh: $2; from $1/setup.log:"
+    # A Ruby error's message is its first line, then the backtrace.
+    grep -m 5 -E '(Error|Exception)\b' "$1/setup.log" || true
+    echo "..."
+    tail -n 15 "$1/setup.log"
   } >&2
   exit 1
 }
