@@ -14,11 +14,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _yaml_pip_requirements() -> set[str]:
+    """The requirement lines of environment.yml's ``pip:`` section (minus ``-e .``)."""
     lines = (ROOT / "environment.yml").read_text().splitlines()
-    reqs = {line.strip()[2:].strip() for line in lines if line.strip().startswith("- ")}
-    return {r for r in reqs if r[0].isalpha() and not r.startswith(("python", "pip"))} | (
-        {r for r in reqs if r.startswith("pip") and r != "pip" and r != "pip:"}
-    )
+    section = lines[lines.index("  - pip:") + 1 :]
+    items = [line.strip()[2:] for line in section if line.strip().startswith("- ")]
+    return {item for item in items if item != "-e ."}
 
 
 def test_environment_yml_lists_the_same_dependencies_as_pyproject() -> None:
