@@ -5,7 +5,7 @@ fetch of the same endpoints (list pages with status_id=*, then each issue with i
 includes) against ``rrag sync --full`` (a separate process, so its peak RSS is its own);
 then changes 1% of the issues through REST and times ``rrag sync`` (incremental).
 
-    python benchmarks/bench_sync.py --issues 2000 --journals 3 [--rounds 2] [--port 3199]
+    python benchmarks/bench_sync.py --issues 2000 --journals 3 [--rounds 2] [--server puma]
 
 Prints a Markdown table with the ratios the issue sets goals for
 (full <= 0.6x sequential; incremental with 1% changed <= 5% of full).
@@ -37,12 +37,18 @@ def read_env(path: Path) -> dict[str, str]:
     return {k.strip(): v.strip().strip("'\"") for k, _, v in pairs}
 
 
-def start_redmine(workdir: Path, port: int, issues: int, journals: int) -> dict[str, str]:
+def start_redmine(
+    workdir: Path, port: int, issues: int, journals: int, server: str
+) -> dict[str, str]:
     instance = workdir / "redmine"
+    env = {**os.environ, "RRAG_REDMINE_SERVER": server}
+    if server == "puma":
+        subprocess.run(["bash", str(REDMINE_SH), "install"], check=True, env=env)
     subprocess.run(
         ["bash", str(REDMINE_SH), "start", str(instance), str(port)],
         check=True,
         stdout=subprocess.DEVNULL,
+        env=env,
     )
     subprocess.run(
         [
@@ -139,7 +145,7 @@ def change_issues(base_url: str, key: str, fraction: float) -> int:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="rrag-bench-sync-"))
-    redmine = start_redmine(workdir, args.port, args.issues, args.journals)
+    redmine = start_redmine(workdir, args.port, args.issues, args.journals, args.server)
     base, key = redmine["REDMINE_BASE_URL"], redmine["REDMINE_API_KEY"]
     env = {
         **os.environ,
@@ -178,6 +184,12 @@ def main() -> None:
     parser.add_argument("--journals", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--port", type=int, default=3199)
+    parser.add_argument(
+        "--server",
+        choices=["webrick", "puma"],
+        default="puma",
+        help="Redmine app server (webrick serialises requests: no parallelism)",
+    )
     r = run(parser.parse_args())
     print(
         f"| issues | requests | sequential fetch | rrag full sync | ratio (goal <= 0.6) | "
