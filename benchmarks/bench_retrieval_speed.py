@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+"""Retrieval speed and size on synthetic chunks: build rate, query latency, peak RSS.
+
+Each size runs in its own subprocess (so its peak RSS is its own): it writes synthetic issues
+(a subject of 5-12 words, a description of 20-150 words, two or three notes of 8-80 words;
+words drawn Zipf-like from a 6,000-word vocabulary seeded from real Redmine issue titles)
+into a fresh store in a temp dir the way the sync does, builds the index with
+``IndexUpdater.drain()`` (chunking, FTS5, embedding, FAISS, atomic save), then times
+``Retriever.search`` for each mode on 200 queries of 2-8 vocabulary words.
+
+    python benchmarks/bench_retrieval_speed.py [--sizes 10000 100000] [--semantic-size 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+CORPUS = ROOT.parent / "shared" / "data" / "redmine-changelog-issues.jsonl"
+MODES = ("lexical", "vector", "hybrid")
+QUERIES = 200
+
+
+def vocabulary(size: int = 6000) -> list[str]:
+    """Real title words first (by frequency), then made-up words to reach ``size``."""
+    counts: dict[str, int] = {}
+    if CORPUS.exists():
+        for line in CORPUS.read_text().splitlines():
+            for w in json.loads(line)["subject"].lower().split():
+                w = w.strip(".,:;()\"'")
+                if w.isalpha():
+                    counts[w] = counts.get(w, 0) + 1
+    words = sorted(counts, key=lambda w: -counts[w])[:size]
+    rng = np.random.default_rng(7)
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
+    while len(words) < size:
+        words.append("".join(rng.choice(letters, rng.integers(4, 11))))
+    return words
+
+
+class Texts:
+    """Zipf-like word sampler: realistic skew, so bm25 and the hashing IDF see common words."""
+
+    def __init__(self, seed: int) -> None:
+        self.words = np.array(vocabulary())
+        ranks = np.arange(1, len(self.words) + 1)
+        self.p = (1 / ranks**1.05) / np.sum(1 / ranks**1.05)
+        self.rng = np.random.default_rng(seed)
+
+    def __call__(self, low: int, high: int) -> str:
+        n = int(self.rng.integers(low, high + 1))
+        return " ".join(self.rng.choice(self.words, n, p=self.p))
+
+
+def fill_store(store: Any, chunks: int) -> int:
+    """Write issues until about ``chunks`` chunks are queued; returns the issue count."""
+    from rrag.sync import writer
+    from rrag.sync.normalize import issue_bundle
+    from tests.index import seed
+
+    seed.project(store, 1)
+    text = Texts(seed=chunks)
+    made, iid = 0, 0
+    while made < chunks:
+        bundles = []
+        for _ in range(500):
+            iid += 1
+            notes = [{"id": iid * 10 + j, "notes": text(8, 80)} for j in range(iid % 2 + 2)]
+            raw = {
+                "id": iid,
+                "project": {"id": 1},
+                "tracker": {"id": 1, "name": "Bug"},
+                "status": {"id": 1, "name": "New"},
+                "subject": text(5, 12),
+                "description": text(20, 150),
+                "is_private": False,
+                "updated_on": "2024-01-01T00:00:00Z",
+                "journals": [
+                    {"created_on": "2024-01-02T00:00:00Z", "user": {"id": 1}, **n} for n in notes
+                ],
+            }
+            bundles.append(issue_bundle(raw, {5}, index_private=False, max_bytes=100_000))
+            made += 1 + len(notes)
+        with store.write() as s:
+            writer.save_bundles(s, bundles)
+    return iid
+
+
+def peak_rss_watcher() -> tuple[threading.Event, list[int]]:
+    stop, peak = threading.Event(), [0]
+    proc = psutil.Process()
+
+    def watch() -> None:
+        while not stop.is_set():
+            peak[0] = max(peak[0], proc.memory_info().rss)
+            time.sleep(0.05)
+
+    threading.Thread(target=watch, daemon=True).start()
+    return stop, peak
+
+
+def child(size: int, provider: str) -> dict[str, Any]:
+    from rrag.index import IndexUpdater
+    from rrag.retrieval import Retriever
+    from rrag.settings import EmbeddingSettings
+    from rrag.store.db import open_store
+    from tests.index import seed
+
+    stop, peak = peak_rss_watcher()
+    with tempfile.TemporaryDirectory(prefix="rrag-speed-") as tmp:
+        settings = seed.hashing_settings(Path(tmp) / "data")
+        settings = settings.model_copy(update={"embedding": EmbeddingSettings(provider=provider)})
+        store = open_store(settings.store.data_dir)
+        fill_store(store, size)
+        updater = IndexUpdater(settings, store)
+        started = time.perf_counter()
+        stats = updater.drain()
+        build_s = time.perf_counter() - started
+        retriever = Retriever(settings, store, embedder=updater.embedder)
+        text = Texts(seed=1)
+        queries = [text(2, 8) for _ in range(QUERIES)]
+        latency = {}
+        for mode in MODES:
+            retriever.search(queries[0], mode=mode)  # warm: index load, first-query costs
+            took = []
+            for q in queries:
+                t = time.perf_counter()
+                retriever.search(q, k=10, mode=mode)
+                took.append((time.perf_counter() - t) * 1000)
+            latency[mode] = (float(np.percentile(took, 50)), float(np.percentile(took, 95)))
+        store.close()
+        index_mb = settings.store.index_path.stat().st_size / 2**20
+        db_mb = settings.store.db_path.stat().st_size / 2**20
+    stop.set()
+    return {
+        "provider": provider,
+        "chunks": stats["added"],
+        "build_s": round(build_s, 1),
+        "build_rate": round(stats["added"] / build_s),
+        "latency": latency,
+        "peak_rss_mb": round(peak[0] / 2**20),
+        "index_mb": round(index_mb, 1),
+        "db_mb": round(db_mb, 1),
+    }
+
+
+def run_child(size: int, provider: str) -> dict[str, Any]:
+    proc = subprocess.run(
+        [sys.executable, __file__, "--child", str(size), "--provider", provider],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "RRAG_LOG_LEVEL": "WARNING"},
+    )
+    if proc.returncode:
+        raise SystemExit(f"child {provider} {size} failed:\n{proc.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--semantic-size", type=int, default=10_000, help="0 to skip")
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--provider", default="hashing", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(args.child, args.provider)))
+        return 0
+    runs = [("hashing", s) for s in args.sizes]
+    if args.semantic_size:
+        runs.append(("sentence-transformers", args.semantic_size))
+    print(
+        "| embedder | chunks | build s | build chunks/s | lexical p50/p95 ms "
+        "| vector p50/p95 ms | hybrid p50/p95 ms | peak RSS MB | index MB | db MB |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for provider, size in runs:
+        r = run_child(size, provider)
+        lat = " | ".join(f"{r['latency'][m][0]:.1f} / {r['latency'][m][1]:.1f}" for m in MODES)
+        print(
+            f"| {provider} | {r['chunks']:,} | {r['build_s']} | {r['build_rate']:,} | {lat} "
+            f"| {r['peak_rss_mb']} | {r['index_mb']} | {r['db_mb']} |",
+            flush=True,
+        )
+    print(f"\n{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f} at the end")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
