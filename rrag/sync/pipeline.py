@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from rrag.errors import InputError, RedmineAuthError, RedmineNotFound, RragError
 from rrag.logs import get_logger, log_event
@@ -32,6 +32,7 @@ from rrag.sync.normalize import IssueBundle, issue_bundle, wiki_row
 
 log = get_logger("sync.pipeline")
 Progress = Callable[[float, Counters], None]
+T = TypeVar("T")
 Fetched = Future[dict[str, Any] | None]
 
 
@@ -122,7 +123,7 @@ class SyncEngine:
     def _pages(
         self, project_id: int, since: str | None
     ) -> Iterator[tuple[list[dict[str, Any]], int]]:
-        for items, total in self.client.issue_pages(project_id, since):
+        for items, total in _prefetched(self.client.issue_pages(project_id, since)):
             if self._cancel.is_set():
                 raise SyncCancelled("sync cancelled")
             yield items, total
@@ -225,6 +226,19 @@ class SyncEngine:
         with self.store.write() as session:
             writer.save_wiki(session, page)
         self.counters.wiki_pages += 1
+
+
+def _prefetched(pages: Iterator[T]) -> Iterator[T]:
+    """Iterate ``pages`` one item ahead on a helper thread.
+
+    A list page of 100 issues is Redmine's slowest request; fetching the next one while the
+    current page's issues are fetched and committed keeps it off the critical path.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rrag-list") as lister:
+        ahead = lister.submit(next, pages, None)
+        while (item := ahead.result()) is not None:
+            ahead = lister.submit(next, pages, None)
+            yield item
 
 
 def _all_project_ids() -> Any:

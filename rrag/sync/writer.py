@@ -37,17 +37,21 @@ def upsert(
     rows: Sequence[dict[str, Any]],
     keys: Sequence[str] = ("id",),
 ) -> None:
-    """INSERT ... ON CONFLICT DO UPDATE for ``rows`` (dicts of column values)."""
+    """INSERT ... ON CONFLICT DO UPDATE for ``rows`` (dicts with the same columns).
+
+    One statement executed with many parameter sets (``executemany``): SQLAlchemy compiles
+    it once and caches it, where a multi-VALUES statement is recompiled for every batch.
+    """
     if not rows:
         return
-    stmt = insert(model).values(list(rows))
+    stmt = insert(model)
     updates = {c: stmt.excluded[c] for c in rows[0] if c not in keys}
     stmt = (
         stmt.on_conflict_do_update(index_elements=list(keys), set_=updates)
         if updates
         else stmt.on_conflict_do_nothing(index_elements=list(keys))
     )
-    session.execute(stmt)
+    session.execute(stmt, list(rows))
 
 
 def upsert_changed(session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]]) -> int:
