@@ -297,3 +297,51 @@ def test_unknown_project_is_a_clear_error(redmine: Any, tmp_path: Path) -> None:
     assert out.returncode == 1
     assert "99999" in out.stdout and "not visible" in out.stdout
     assert "Traceback" not in out.stderr
+
+
+def test_sync_on_a_terminal_draws_a_progress_bar(
+    redmine: Any, tmp_path: Path, client: httpx.Client
+) -> None:
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    project = _public_project(client)
+    env = {
+        **os.environ,
+        "REDMINE_BASE_URL": redmine.base_url,
+        "REDMINE_API_KEY": redmine.api_key,
+        "RRAG_DATA_DIR": str(tmp_path / "data"),
+        "EMBEDDING_PROVIDER": "hashing",
+        "RRAG_LOG_LEVEL": "WARNING",
+    }
+    leader, follower = pty.openpty()
+    # a fresh pty has a 0x0 window, in which tqdm draws an empty bar: size it like a terminal
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rrag.cli", "sync", "--project-id", str(project["id"])],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=follower,
+        text=True,
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            data = os.read(leader, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(leader)
+    stdout = proc.stdout.read() if proc.stdout else ""
+    if proc.stdout:
+        proc.stdout.close()
+    assert proc.wait(timeout=300) == 0
+    terminal = b"".join(chunks).decode(errors="replace")
+    assert "sync:" in terminal and "%" in terminal  # tqdm's bar
+    assert "finished" in stdout
+    assert redmine.api_key not in terminal + stdout
