@@ -3,10 +3,11 @@
 
 Each size runs in its own subprocess (so its peak RSS is its own): it writes synthetic issues
 (a subject of 5-12 words, a description of 20-150 words, two or three notes of 8-80 words;
-words drawn Zipf-like from a 6,000-word vocabulary seeded from real Redmine issue titles)
+words drawn by their frequency in the real redmine.org titles, plus rare made-up words)
 into a fresh store in a temp dir the way the sync does, builds the index with
 ``IndexUpdater.drain()`` (chunking, FTS5, embedding, FAISS, atomic save), then times
-``Retriever.search`` for each mode on 200 queries of 2-8 vocabulary words.
+``Retriever.search`` for each mode on 200 queries (the user-phrased queries of
+benchmarks/queries/changelog.jsonl, cycled).
 
     python benchmarks/bench_retrieval_speed.py [--sizes 10000 100000] [--semantic-size 10000]
 """
@@ -30,12 +31,14 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 CORPUS = ROOT.parent / "shared" / "data" / "redmine-changelog-issues.jsonl"
+QUERY_FILE = ROOT / "benchmarks" / "queries" / "changelog.jsonl"
 MODES = ("lexical", "vector", "hybrid")
 QUERIES = 200
 
 
-def vocabulary(size: int = 6000) -> list[str]:
-    """Real title words first (by frequency), then made-up words to reach ``size``."""
+def vocabulary(size: int = 6000) -> tuple[list[str], np.ndarray]:
+    """Words with weights: the real title words by their frequency in the 4,231 redmine.org
+    titles (stop words included, as in real text), then made-up rare words to ``size``."""
     counts: dict[str, int] = {}
     if CORPUS.exists():
         for line in CORPUS.read_text().splitlines():
@@ -44,25 +47,33 @@ def vocabulary(size: int = 6000) -> list[str]:
                 if w.isalpha():
                     counts[w] = counts.get(w, 0) + 1
     words = sorted(counts, key=lambda w: -counts[w])[:size]
+    weights = [float(counts[w]) for w in words]
     rng = np.random.default_rng(7)
     letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
     while len(words) < size:
         words.append("".join(rng.choice(letters, rng.integers(4, 11))))
-    return words
+        weights.append(1.0)
+    p = np.array(weights)
+    return words, p / p.sum()
 
 
 class Texts:
-    """Zipf-like word sampler: realistic skew, so bm25 and the hashing IDF see common words."""
+    """Samples words by their real frequency: bm25 and the hashing IDF see realistic skew."""
 
     def __init__(self, seed: int) -> None:
-        self.words = np.array(vocabulary())
-        ranks = np.arange(1, len(self.words) + 1)
-        self.p = (1 / ranks**1.05) / np.sum(1 / ranks**1.05)
+        words, self.p = vocabulary()
+        self.words = np.array(words)
         self.rng = np.random.default_rng(seed)
 
     def __call__(self, low: int, high: int) -> str:
         n = int(self.rng.integers(low, high + 1))
         return " ".join(self.rng.choice(self.words, n, p=self.p))
+
+
+def user_queries() -> list[str]:
+    """The quality benchmark's user-phrased queries (benchmarks/queries), cycled."""
+    lines = QUERY_FILE.read_text().splitlines()
+    return [json.loads(lines[n % len(lines)])["q"] for n in range(QUERIES)]
 
 
 def fill_store(store: Any, chunks: int) -> int:
@@ -130,8 +141,7 @@ def child(size: int, provider: str) -> dict[str, Any]:
         stats = updater.drain()
         build_s = time.perf_counter() - started
         retriever = Retriever(settings, store, embedder=updater.embedder)
-        text = Texts(seed=1)
-        queries = [text(2, 8) for _ in range(QUERIES)]
+        queries = user_queries()
         latency = {}
         for mode in MODES:
             retriever.search(queries[0], mode=mode)  # warm: index load, first-query costs
