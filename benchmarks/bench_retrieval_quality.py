@@ -84,8 +84,15 @@ def mapped_queries(mapping_path: Path, out: Path) -> int:
 
 
 def rrag(env: dict[str, str], *argv: str) -> str:
+    # this checkout's rrag, whatever an editable install elsewhere points the `rrag` script at
+    code = "from rrag.cli.main import main; raise SystemExit(main())"
+    pythonpath = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
     proc = subprocess.run(
-        ["rrag", *argv], env={**os.environ, **env}, capture_output=True, text=True
+        [sys.executable, "-c", code, *argv],
+        env={**os.environ, **env, "PYTHONPATH": pythonpath},
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     if proc.returncode:
         raise SystemExit(f"rrag {' '.join(argv)} failed: {proc.stderr.strip()[-2000:]}")
