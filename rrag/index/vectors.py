@@ -148,6 +148,10 @@ def read_manifest(index_path: Path) -> Manifest:
             raise _corrupt(index_path)
         fh.seek(start)
         blob = fh.read(len(MAGIC) + length)
+    return _parse_manifest(blob, index_path)
+
+
+def _parse_manifest(blob: bytes, index_path: Path) -> Manifest:
     if not blob.startswith(MAGIC):
         raise _corrupt(index_path)
     try:
@@ -156,16 +160,33 @@ def read_manifest(index_path: Path) -> Manifest:
         raise _corrupt(index_path) from None
 
 
+def _split(raw: bytes, index_path: Path) -> tuple[Manifest, bytes]:
+    """Manifest and FAISS body from one read of the file (a save may replace it meanwhile)."""
+    if len(raw) < _TAIL.size:
+        raise _corrupt(index_path)
+    (length,) = _TAIL.unpack(raw[-_TAIL.size :])
+    start = len(raw) - _TAIL.size - length - len(MAGIC)
+    if start < 0:
+        raise _corrupt(index_path)
+    return _parse_manifest(raw[start : len(raw) - _TAIL.size], index_path), raw[:start]
+
+
 def _corrupt(path: Path) -> IndexStateError:
     return IndexStateError(f"the vector index at {path} is corrupt: {REBUILD_HINT}", path=str(path))
 
 
 def load(index_path: Path, meta_path: Path) -> VectorIndex:
     """Load the index and its manifest; heal ``chunks.meta.json`` if it lags the trailer."""
-    manifest = read_manifest(index_path)
-    raw = np.fromfile(index_path, dtype=np.uint8)
     try:
-        index = faiss.deserialize_index(raw)
+        raw = index_path.read_bytes()
+    except FileNotFoundError:
+        raise IndexStateError(
+            f"no vector index at {index_path}: {REBUILD_HINT}", path=str(index_path)
+        ) from None
+    # one read: the trailer and the body must come from the same generation of the file
+    manifest, body = _split(raw, index_path)
+    try:
+        index = faiss.deserialize_index(np.frombuffer(body, dtype=np.uint8))
     except RuntimeError:
         raise _corrupt(index_path) from None
     if index.ntotal != manifest.count or index.d != manifest.dim:
