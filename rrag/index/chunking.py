@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 from urllib.parse import quote
 
@@ -46,7 +46,8 @@ class Chunk:
     content_hash: str = ""
 
     def row(self) -> dict[str, object]:
-        return asdict(self)
+        # a shallow copy: dataclasses.asdict deep-copies every field, a hot spot at scale
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 def _hash(text: str) -> str:

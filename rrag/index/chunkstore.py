@@ -38,14 +38,22 @@ _COLUMNS = (
     "content_hash",
     "url",
 )
-_INSERT = text(
-    f"INSERT INTO chunks ({', '.join(_COLUMNS)}) VALUES "
-    f"({', '.join(':' + c for c in _COLUMNS)}) RETURNING id"
+# Plain DB-API statements on the session's own connection (same transaction): these run
+# once per chunk, where SQLAlchemy's per-statement overhead was most of the index build.
+_INSERT = (
+    f"INSERT INTO chunks ({', '.join(_COLUMNS)}) VALUES ({', '.join(':' + c for c in _COLUMNS)})"
 )
-_UPDATE = text(
-    "UPDATE chunks SET " + ", ".join(f"{c} = :{c}" for c in _COLUMNS) + " WHERE id = :id"
+_UPDATE = "UPDATE chunks SET " + ", ".join(f"{c} = :{c}" for c in _COLUMNS) + " WHERE id = :id"
+_FTS_INSERT = "INSERT INTO chunks_fts(rowid, subject, text) VALUES (:id, :subject, :text)"
+_EXISTING = (
+    "SELECT id, kind || ':' || COALESCE(journal_id, ''), content_hash FROM chunks "
+    "WHERE source_kind = :k AND source_id = :s ORDER BY id"
 )
-_FTS_INSERT = text("INSERT INTO chunks_fts(rowid, subject, text) VALUES (:id, :subject, :text)")
+
+
+def _cursor(session: Session) -> Any:
+    """A DB-API cursor on the connection (and transaction) the session is using."""
+    return session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
 
 
 @dataclass
@@ -56,14 +64,8 @@ class SourceChange:
     added: list[tuple[int, Chunk]] = field(default_factory=list)
 
 
-def _existing(session: Session, kind: str, source_id: int) -> list[tuple[int, str, str]]:
-    rows = session.execute(
-        text(
-            "SELECT id, kind || ':' || COALESCE(journal_id, ''), content_hash FROM chunks "
-            "WHERE source_kind = :k AND source_id = :s ORDER BY id"
-        ),
-        {"k": kind, "s": source_id},
-    )
+def _existing(cursor: Any, kind: str, source_id: int) -> list[tuple[int, str, str]]:
+    rows = cursor.execute(_EXISTING, {"k": kind, "s": source_id}).fetchall()
     return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
 
 
@@ -80,17 +82,18 @@ def replace_source(
 ) -> SourceChange:
     """Make the source's chunk rows equal ``chunks`` (empty list: delete the source)."""
     change = SourceChange()
+    cursor = _cursor(session)
     keep: dict[tuple[str, str], list[int]] = {}
-    for chunk_id, slot, digest in _existing(session, kind, source_id):
+    for chunk_id, slot, digest in _existing(cursor, kind, source_id):
         keep.setdefault((slot, digest), []).append(chunk_id)
     for chunk in chunks:
         slot = f"{chunk.kind}:{chunk.journal_id if chunk.journal_id is not None else ''}"
         reusable = keep.get((slot, chunk.content_hash))
         if reusable:
-            session.execute(_UPDATE, {**chunk.row(), "id": reusable.pop(0)})
+            cursor.execute(_UPDATE, {**chunk.row(), "id": reusable.pop(0)})
             continue
-        new_id = int(session.execute(_INSERT, chunk.row()).scalar_one())
-        session.execute(_FTS_INSERT, {"id": new_id, "subject": chunk.subject, "text": chunk.text})
+        new_id = int(cursor.execute(_INSERT, chunk.row()).lastrowid)
+        cursor.execute(_FTS_INSERT, {"id": new_id, "subject": chunk.subject, "text": chunk.text})
         change.added.append((new_id, chunk))
     change.removed = [i for ids in keep.values() for i in ids]
     delete_ids(session, change.removed)
