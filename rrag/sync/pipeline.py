@@ -167,9 +167,11 @@ class SyncEngine:
         gone = [issue_id for issue_id, raw in details.items() if raw is None]
         cursor = max((str(i["updated_on"]) for i in items if i.get("updated_on")), default=None)
         with self.store.session() as session:
-            known = writer.stored_hashes(session, [b.issue.id for b in bundles])
+            known = writer.stored_hashes(session, [b.issue["id"] for b in bundles])
             previous = session.get(SyncCursor, project_id)
-        changed = [b for b in bundles if known.get(b.issue.id, ("",))[0] != b.issue.content_hash]
+        changed = [
+            b for b in bundles if known.get(b.issue["id"], ("",))[0] != b.issue["content_hash"]
+        ]
         moved = cursor is not None and (previous is None or (previous.updated_on or "") < cursor)
         moved = moved or (full and cursor is not None)
         if not (changed or gone or moved):

@@ -122,15 +122,15 @@ def save_bundles(session: Session, bundles: Sequence[IssueBundle]) -> int:
     """Write the bundles whose hash changed; returns the number of journals written."""
     if not bundles:
         return 0
-    ids = [b.issue.id for b in bundles]
+    ids = [b.issue["id"] for b in bundles]
     for model in (Journal, Attachment, Relation):
         session.execute(delete(model).where(col(model.issue_id).in_(ids)))
     upsert(session, User, [{"id": k, "name": v} for b in bundles for k, v in b.users.items()])
-    upsert(session, Issue, [b.issue.model_dump() for b in bundles])
-    journals = [j.model_dump() for b in bundles for j in b.journals]
+    upsert(session, Issue, [b.issue for b in bundles])
+    journals = [j for b in bundles for j in b.journals]
     upsert(session, Journal, journals)
-    upsert(session, Attachment, [a.model_dump() for b in bundles for a in b.attachments])
-    upsert(session, Relation, [r.model_dump() for b in bundles for r in b.relations])
+    upsert(session, Attachment, [a for b in bundles for a in b.attachments])
+    upsert(session, Relation, [r for b in bundles for r in b.relations])
     enqueue(session, "issue", ids, "upsert")
     return len(journals)
 
