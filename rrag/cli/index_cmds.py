@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rrag.cli.context import Context
-from rrag.index import IndexUpdater, check_consistency
-from rrag.retrieval import MODES, Caller, Retriever
-from rrag.retrieval.evaluate import evaluate, load_queries, redmine_search, retriever_ranker
+
+if TYPE_CHECKING:
+    from rrag.retrieval import Caller
+
+# rrag.retrieval.MODES, spelled out so that every other command (a `rrag sync` above all)
+# starts without importing numpy and FAISS; tests/test_cli_imports.py keeps them equal.
+MODES = ("hybrid", "lexical", "vector")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -61,6 +65,8 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def _caller(ctx: Context, see_all: bool) -> Caller:
+    from rrag.retrieval import Caller
+
     if not see_all:
         return Caller.default()
     with ctx.store.engine.connect() as conn:
@@ -69,6 +75,8 @@ def _caller(ctx: Context, see_all: bool) -> Caller:
 
 
 def cmd_index(ctx: Context, args: argparse.Namespace) -> int:
+    from rrag.index import IndexUpdater, check_consistency
+
     if not args.check:
         updater = IndexUpdater(ctx.settings, ctx.store)
         stats = updater.rebuild() if args.rebuild else updater.drain()
@@ -108,6 +116,8 @@ def _print_results(payload: dict[str, Any], as_json: bool) -> None:
 
 
 def cmd_search(ctx: Context, args: argparse.Namespace) -> int:
+    from rrag.retrieval import Retriever
+
     retriever = Retriever(ctx.settings, ctx.store)
     payload = retriever.search(
         args.text,
@@ -124,6 +134,8 @@ def cmd_search(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_similar(ctx: Context, args: argparse.Namespace) -> int:
+    from rrag.retrieval import Retriever
+
     retriever = Retriever(ctx.settings, ctx.store)
     payload = retriever.similar(issue_id=args.issue_id, k=args.k, caller=_caller(ctx, args.see_all))
     _print_results(payload, args.json)
@@ -131,6 +143,9 @@ def cmd_similar(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_eval(ctx: Context, args: argparse.Namespace) -> int:
+    from rrag.retrieval import Retriever
+    from rrag.retrieval.evaluate import evaluate, load_queries, redmine_search, retriever_ranker
+
     queries = load_queries(args.queries)
     retriever = Retriever(ctx.settings, ctx.store)
     rows = []
