@@ -33,6 +33,9 @@ from rrag.sync.normalize import IssueBundle, issue_bundle, wiki_row
 log = get_logger("sync.pipeline")
 Progress = Callable[[float, Counters], None]
 T = TypeVar("T")
+#: pages whose detail requests may be queued before the oldest is committed: more than one
+#: keeps the fetch pool busy while a page's last requests finish and it is written
+PAGES_IN_FLIGHT = 2
 Fetched = Future[dict[str, Any] | None]
 
 
@@ -111,7 +114,7 @@ class SyncEngine:
             seen.update(int(i["id"]) for i in fresh)
             self.counters.issues_seen += len(fresh)
             pending.append((fresh, self._fetch_changed(pool, fresh, full)))
-            if len(pending) > 1:
+            if len(pending) > PAGES_IN_FLIGHT:
                 self._commit(project_id, *pending.popleft(), full=full)
                 self._progress(
                     (n + min(1.0, len(seen) / max(1, total))) / max(1, of), self.counters
