@@ -9,6 +9,7 @@ misconfigured server cannot bounce the key to another host.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -79,19 +80,28 @@ class RedmineClient:
 
     def _attempt(self, path: str, params: dict[str, Any] | None, last: bool) -> Any:
         """One request: the decoded body, or a delay hint (None = use backoff) to retry."""
-        url = safe_url(str(self.http.base_url.join(path)))
         self.requests += 1
         try:
             response = self.http.get(path, params=params)
         except (httpx.TimeoutException, httpx.TransportError) as exc:
             if last:
+                url = self._url(path)
                 raise RedmineTransportError(
                     f"Redmine unreachable at {url}: {type(exc).__name__}", url=url
                 ) from None
             return None
         if response.status_code in RETRY_STATUSES and not last:
             return _retry_after(response)
-        return self._decode(response, url)
+        if response.status_code == 200:
+            with contextlib.suppress(ValueError):
+                body = response.json()
+                if isinstance(body, dict):
+                    return body  # the hot path: no URL formatting per request
+        return self._decode(response, self._url(path))
+
+    def _url(self, path: str) -> str:
+        """The request's URL for messages: no query string (never a credential in it)."""
+        return safe_url(str(self.http.base_url.join(path)))
 
     def _decode(self, response: httpx.Response, url: str) -> dict[str, Any]:
         status = response.status_code
