@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from rrag.cli.args import add_project_ids
 from rrag.cli.context import Context
 
 
@@ -12,14 +13,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("ask", help="answer a question from the synced issues (with citations)")
     p.add_argument("question")
     p.add_argument("--k", type=int, default=5, help="issues to answer from (1..100)")
-    p.add_argument(
-        "--project-id",
-        type=int,
-        action="append",
-        dest="project_ids",
-        metavar="N",
-        help="only this project (repeatable)",
-    )
+    add_project_ids(p, "only this project (repeatable)")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
     p.add_argument(
         "--all",

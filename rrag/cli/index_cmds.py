@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING, Any
 
+from rrag.cli.args import add_project_ids, redmine_id
 from rrag.cli.context import Context
 
 if TYPE_CHECKING:
@@ -31,14 +32,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("text")
     _common(p)
     p.add_argument("--mode", default="hybrid", help=f"one of {', '.join(MODES)}")
-    p.add_argument("--project-id", type=int, action="append", dest="project_ids", metavar="N")
+    add_project_ids(p, "only this project (repeatable)")
     p.add_argument("--tracker")
     p.add_argument("--status", choices=["open", "closed"])
     p.add_argument("--updated-since", metavar="DATE")
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("similar", help="likely duplicates of an issue")
-    p.add_argument("issue_id", type=int)
+    p.add_argument("issue_id", type=redmine_id)
     _common(p)
     p.set_defaults(func=cmd_similar)
 

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from rrag.cli.args import add_project_ids
 from rrag.cli.context import Context
 from rrag.errors import InputError
 from rrag.ops.files import human_size
@@ -46,14 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = cmds.add_parser("soak", help="repeated incremental syncs with a pass/fail verdict")
     p.add_argument("--iterations", type=int, default=3, help="syncs to run (default 3)")
-    p.add_argument(
-        "--project-id",
-        type=int,
-        action="append",
-        dest="project_ids",
-        metavar="N",
-        help="limit to this project (repeatable); default: all visible",
-    )
+    add_project_ids(p, "limit to this project (repeatable); default: all visible")
     p.add_argument(
         "--inject-changes",
         type=int,

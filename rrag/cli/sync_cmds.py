@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from rrag.cli.args import add_project_ids
 from rrag.cli.context import Context
 from rrag.sync import jobs
 from rrag.sync.runner import run_job
@@ -14,14 +15,7 @@ from rrag.sync.runner import run_job
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("sync", help="sync Redmine into the local store (foreground job)")
-    p.add_argument(
-        "--project-id",
-        type=int,
-        action="append",
-        dest="project_ids",
-        metavar="N",
-        help="limit to this project (repeatable); default: all visible",
-    )
+    add_project_ids(p, "limit to this project (repeatable); default: all visible")
     p.add_argument(
         "--full",
         action="store_true",
