@@ -41,7 +41,7 @@ def check_consistency(settings: Settings, store: Store) -> dict[str, Any]:
     paths = settings.store
     try:
         manifest = read_manifest(paths.index_path)
-        vectors = load(paths.index_path, paths.index_meta_path)
+        vectors = load(paths.index_path)
     except IndexStateError as exc:
         if len(ids) or paths.index_path.exists():
             problems.append(str(exc))

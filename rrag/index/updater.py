@@ -23,7 +23,7 @@ from rrag.errors import IndexStateError
 from rrag.index import chunkstore
 from rrag.index.chunking import Chunk, embed_text, issue_chunks, wiki_chunks
 from rrag.index.embedders import Embedder, make_embedder
-from rrag.index.vectors import REBUILD_HINT, Manifest, VectorIndex, load
+from rrag.index.vectors import REBUILD_HINT, Manifest, VectorIndex, heal_sidecar, load
 from rrag.logs import get_logger, log_event
 from rrag.settings import Settings
 from rrag.store.db import Store
@@ -39,12 +39,17 @@ def store_generation(store: Store) -> int:
     return int(store.get_meta(GENERATION_KEY, "0") or 0)
 
 
-def open_vectors(settings: Settings, embedder: Embedder) -> VectorIndex:
-    """The saved index, or an empty one when none exists; refuses another embedder's index."""
+def open_vectors(settings: Settings, embedder: Embedder, heal: bool = False) -> VectorIndex:
+    """The saved index, or an empty one when none exists; refuses another embedder's index.
+
+    ``heal`` rewrites a lagging ``chunks.meta.json``: only for the holder of ``index.lock``.
+    """
     paths = settings.store
     if not paths.index_path.exists():
         return VectorIndex(Manifest(0, embedder.provider, embedder.model, embedder.dim))
-    vectors = load(paths.index_path, paths.index_meta_path)
+    vectors = load(paths.index_path)
+    if heal:
+        heal_sidecar(vectors.manifest, paths.index_meta_path)
     m = vectors.manifest
     if (m.provider, m.model, m.dim) != (embedder.provider, embedder.model, embedder.dim):
         raise IndexStateError(
@@ -116,7 +121,7 @@ class IndexUpdater:
         """Apply every queued change; returns counters (sources, added, removed, seconds)."""
         started = time.perf_counter()
         with self.locked():
-            vectors = open_vectors(self.settings, self.embedder)
+            vectors = open_vectors(self.settings, self.embedder, heal=True)
             stats: dict[str, Any] = {"sources": 0, "added": 0, "removed": 0, "repaired": 0}
             stats["repaired"] = self._catch_up(vectors)
             while batch := self._next_batch():
@@ -227,7 +232,7 @@ class IndexUpdater:
     def repair(self) -> int:
         """Catch the saved index up with the store (no queue draining)."""
         with self.locked():
-            return self._catch_up(open_vectors(self.settings, self.embedder))
+            return self._catch_up(open_vectors(self.settings, self.embedder, heal=True))
 
     def rebuild(self) -> dict[str, Any]:
         """Drop every chunk and vector, queue every source, and drain with this embedder."""

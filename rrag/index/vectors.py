@@ -6,8 +6,10 @@ FAISS's reader stops at the end of its own data, so the file stays readable by
 ``faiss.read_index``. Because the trailer travels inside the one file that ``os.replace``
 swaps, a crash mid-save leaves the whole old or the whole new generation on disk.
 ``chunks.meta.json`` is the same manifest for people and ops tools; when it disagrees
-with the trailer (a crash between the two replaces), the trailer wins and the JSON is
-rewritten.
+with the trailer (a crash between the two replaces), the trailer wins. Only the writer
+(:class:`rrag.index.IndexUpdater`, under ``index.lock``) rewrites it, via
+:func:`heal_sidecar`: a reader that "healed" it would race the writer's save and could
+put an older generation's JSON beside a newer index.
 """
 
 from __future__ import annotations
@@ -175,8 +177,8 @@ def _corrupt(path: Path) -> IndexStateError:
     return IndexStateError(f"the vector index at {path} is corrupt: {REBUILD_HINT}", path=str(path))
 
 
-def load(index_path: Path, meta_path: Path) -> VectorIndex:
-    """Load the index and its manifest; heal ``chunks.meta.json`` if it lags the trailer."""
+def load(index_path: Path) -> VectorIndex:
+    """Load the index and its manifest (from the trailer); reads only, never writes."""
     try:
         raw = index_path.read_bytes()
     except FileNotFoundError:
@@ -191,13 +193,30 @@ def load(index_path: Path, meta_path: Path) -> VectorIndex:
         raise _corrupt(index_path) from None
     if index.ntotal != manifest.count or index.d != manifest.dim:
         raise _corrupt(index_path)
+    return VectorIndex(manifest, index)
+
+
+def heal_sidecar(manifest: Manifest, meta_path: Path) -> bool:
+    """Rewrite ``chunks.meta.json`` from the trailer's manifest when they differ.
+
+    Call only while holding ``index.lock`` (the writer's lock). True when rewritten.
+    """
     try:
         on_disk = json.loads(meta_path.read_text())
     except (OSError, ValueError):
         on_disk = None
-    if on_disk != json.loads(manifest.to_json()):
-        _fsync_write(meta_path, manifest.to_json().encode())
-    return VectorIndex(manifest, index)
+    if on_disk == json.loads(manifest.to_json()):
+        return False
+    _fsync_write(meta_path, manifest.to_json().encode())
+    return True
 
 
-__all__ = ["MAGIC", "REBUILD_HINT", "Manifest", "VectorIndex", "load", "read_manifest"]
+__all__ = [
+    "MAGIC",
+    "REBUILD_HINT",
+    "Manifest",
+    "VectorIndex",
+    "heal_sidecar",
+    "load",
+    "read_manifest",
+]

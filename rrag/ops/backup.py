@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from rrag.errors import OpsError, StoreBusy
+from rrag.errors import IndexStateError, OpsError, StoreBusy
+from rrag.index.vectors import read_manifest
 from rrag.logs import get_logger, log_event
 from rrag.ops import dbfile
 from rrag.ops.files import copy_synced, fsync_path, write_atomic
@@ -23,6 +24,8 @@ from rrag.ops.locks import INDEX_LOCK, acquire_within
 from rrag.ops.manifest import (
     DB_NAME,
     INDEX_FILES,
+    INDEX_META_NAME,
+    INDEX_NAME,
     MANIFEST_NAME,
     build_manifest,
     seal,
@@ -71,12 +74,27 @@ def _copy_pair(data_dir: Path, work: Path, lock_timeout_s: float) -> None:
                 f"the index in {data_dir} is incomplete (only {', '.join(present)});"
                 " run `rrag index` before taking a backup"
             )
-        for name in present:
-            copy_synced(data_dir / name, work / name)
+        if present:
+            copy_synced(data_dir / INDEX_NAME, work / INDEX_NAME)
+            _write_sidecar(work)
         dbfile.online_backup(data_dir / DB_NAME, work / DB_NAME)
         fsync_path(work / DB_NAME)
     finally:
         lock.release()
+
+
+def _write_sidecar(work: Path) -> None:
+    """The snapshot's ``chunks.meta.json``, from the trailer of the copied ``chunks.index``.
+
+    The trailer is the index's own record of its generation (it is replaced with the
+    index in one rename); the live sidecar can lag it after a crash between the writer's
+    two renames, so copying it could pair a sound index with a stale description.
+    """
+    try:
+        manifest = read_manifest(work / INDEX_NAME)
+    except IndexStateError as exc:
+        raise OpsError(f"the live index cannot be backed up: {exc}") from None
+    write_atomic(work / INDEX_META_NAME, manifest.to_json().encode())
 
 
 def backup(settings: Settings, output_dir: Path, lock_timeout_s: float = 300.0) -> dict[str, Any]:

@@ -59,7 +59,7 @@ def test_sigkill_during_saves_never_tears_the_index(tmp_path: Path) -> None:
         os.kill(child.pid, signal.SIGKILL)
         child.wait()
         child.stdout.close()
-        vectors = load(settings.store.index_path, settings.store.index_meta_path)
+        vectors = load(settings.store.index_path)
         assert vectors.count == vectors.manifest.count  # whole: trailer matches the body
         report = check_consistency(settings, store)
         assert report["index_generation"] <= report["store_generation"]

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 from rrag.errors import OpsError, StoreBusy
+from rrag.index import IndexUpdater, check_consistency
+from rrag.index.vectors import read_manifest
 from rrag.ops import backup, list_snapshots, verify_snapshot
 from rrag.ops.manifest import seal
+from rrag.retrieval import Retriever
 from rrag.settings import Settings
+from rrag.store.db import open_store
 from rrag.store.migrations import SCHEMA_VERSION
 from rrag.sync.jobs import StoreLock
 from tests.conftest import make_settings
@@ -67,12 +72,45 @@ def test_backup_waits_for_the_index_lock_then_gives_up(live: Settings, tmp_path:
     assert not (tmp_path / "b").exists() or not any((tmp_path / "b").iterdir())
 
 
-def test_backup_refuses_a_live_pair_of_different_generations(
-    live: Settings, tmp_path: Path
-) -> None:
-    meta_path = live.store.data_dir / "chunks.meta.json"
-    meta = json.loads(meta_path.read_text())
-    meta_path.write_text(json.dumps({**meta, "generation": 9}))
+def test_backup_refuses_a_store_ahead_of_its_index(live: Settings, tmp_path: Path) -> None:
+    # the state a crash between the indexer's commit and its index save leaves behind
+    with sqlite3.connect(live.store.db_path) as conn:
+        conn.execute("UPDATE meta SET value = '9' WHERE key = 'index_generation'")
+    conn.close()
     with pytest.raises(OpsError, match="does not match"):
         backup(live, tmp_path / "b")
     assert list((tmp_path / "b").iterdir()) == []
+
+
+def test_a_lagging_sidecar_is_described_from_the_index_trailer_and_left_alone(
+    live: Settings, tmp_path: Path
+) -> None:
+    # a crash between the writer's two renames: chunks.index is new, chunks.meta.json old
+    meta_path = live.store.data_dir / "chunks.meta.json"
+    stale = json.dumps({**json.loads(meta_path.read_text()), "generation": 0})
+    meta_path.write_text(stale)
+    snap = Path(backup(live, tmp_path / "b")["path"])
+    trailer = read_manifest(live.store.index_path)
+    assert json.loads((snap / "chunks.meta.json").read_text()) == json.loads(trailer.to_json())
+    assert verify_snapshot(snap)["index_generation"] == str(trailer.generation)
+    assert meta_path.read_text() == stale  # backup only reads the live store
+
+
+def test_readers_never_rewrite_the_sidecar(live: Settings) -> None:
+    """Only the indexer (under index.lock) heals chunks.meta.json; a reader racing its save
+    would otherwise write an older generation's JSON beside the newer index."""
+    meta_path = live.store.data_dir / "chunks.meta.json"
+    stale = json.dumps({**json.loads(meta_path.read_text()), "generation": 0})
+    meta_path.write_text(stale)
+    store = open_store(live.store.data_dir)
+    try:
+        assert check_consistency(live, store)["ok"]
+        Retriever(live, store).search("disk", k=3)
+        assert meta_path.read_text() == stale
+        IndexUpdater(live, store).drain()
+    finally:
+        store.close()
+    assert (
+        json.loads(meta_path.read_text())["generation"]
+        == read_manifest(live.store.index_path).generation
+    )
