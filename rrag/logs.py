@@ -54,12 +54,27 @@ class JsonFormatter(logging.Formatter):
         return redact(json.dumps(payload, default=str, ensure_ascii=False))
 
 
+class _StderrHandler(logging.StreamHandler[TextIO]):
+    """Writes to whatever ``sys.stderr`` is when a record is emitted.
+
+    Why not bind it once: pytest, papermill kernels and redirect_stderr swap stderr, and
+    a handler holding the old object writes into a closed file from background threads.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr  # emit runs under the handler's lock
+        super().emit(record)
+
+
 def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None:
-    """Send rrag's logs as JSON lines to ``stream`` (stderr by default)."""
+    """Send rrag's logs as JSON lines to ``stream`` (the current stderr by default)."""
     root = logging.getLogger("rrag")
     for handler in list(root.handlers):
         root.removeHandler(handler)
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
     handler.setFormatter(JsonFormatter())
     root.addHandler(handler)
     root.setLevel(level)
