@@ -14,8 +14,9 @@ from rrag.index.embedders import (
     SentenceTransformerEmbedder,
     make_embedder,
 )
+from rrag.index.manifest import Manifest
 from rrag.index.updater import GENERATION_KEY, IndexUpdater, open_vectors, store_generation
-from rrag.index.vectors import Manifest, VectorIndex
+from rrag.index.vectors import VectorIndex
 
 __all__ = [
     "GENERATION_KEY",

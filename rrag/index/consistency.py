@@ -9,8 +9,9 @@ from sqlalchemy import text
 
 from rrag.errors import IndexStateError
 from rrag.index import chunkstore
+from rrag.index.manifest import REBUILD_HINT, read_manifest
 from rrag.index.updater import store_generation
-from rrag.index.vectors import REBUILD_HINT, load, read_manifest
+from rrag.index.vectors import load
 from rrag.settings import Settings
 from rrag.store.db import Store
 

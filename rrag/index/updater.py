@@ -23,7 +23,8 @@ from rrag.errors import IndexStateError
 from rrag.index import chunkstore
 from rrag.index.chunking import Chunk, embed_text, issue_chunks, wiki_chunks
 from rrag.index.embedders import Embedder, make_embedder
-from rrag.index.vectors import REBUILD_HINT, Manifest, VectorIndex, heal_sidecar, load
+from rrag.index.manifest import REBUILD_HINT, Manifest, heal_sidecar
+from rrag.index.vectors import VectorIndex, load
 from rrag.logs import get_logger, log_event
 from rrag.settings import Settings
 from rrag.store.db import Store

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from rrag.errors import IndexStateError, OpsError, StoreBusy
-from rrag.index.vectors import read_manifest
 from rrag.logs import get_logger, log_event
 from rrag.ops import dbfile
 from rrag.ops.files import copy_synced, fsync_path, write_atomic
@@ -90,6 +89,9 @@ def _write_sidecar(work: Path) -> None:
     index in one rename); the live sidecar can lag it after a crash between the writer's
     two renames, so copying it could pair a sound index with a stale description.
     """
+    # imported here: the rrag.index package loads FAISS, which parsing the CLI must not
+    from rrag.index.manifest import read_manifest
+
     try:
         manifest = read_manifest(work / INDEX_NAME)
     except IndexStateError as exc:

@@ -10,7 +10,7 @@ import pytest
 
 from rrag.errors import OpsError, StoreBusy
 from rrag.index import IndexUpdater, check_consistency
-from rrag.index.vectors import read_manifest
+from rrag.index.manifest import read_manifest
 from rrag.ops import backup, list_snapshots, verify_snapshot
 from rrag.ops.manifest import seal
 from rrag.retrieval import Retriever
