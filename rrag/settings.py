@@ -95,6 +95,9 @@ class RetrievalSettings(_Group):
     vector_weight: float | None = Field(
         None, ge=0, le=1, description="blend weight of the vector side; unset: by embedder"
     )
+    common_term_fraction: float = Field(
+        0.05, gt=0, le=1, description="lexical: terms in more chunks than this only score"
+    )
 
 
 class LLMSettings(_Group):

@@ -6,17 +6,35 @@ are OR-ed so a long, conversational query still finds documents that share some 
 words; bm25 then prefers documents sharing more (and rarer) ones. Quotes, ``NEAR``,
 ``*``, ``:``, parentheses and column filters in the user's text are therefore inert.
 
+Common terms only score, they do not recruit. SQLite's bm25 costs about a microsecond for
+every row that matches any query term, and a conversational query on a large tracker
+carries words ("project", "page", "list") found in a third of all chunks, so an OR over
+every term scores half the index (48k rows at 100k chunks, 32 / 52 ms p50 / p95;
+RESULTS.md). A term is *common* when it occurs in more than
+``RETRIEVAL_COMMON_TERM_FRACTION`` (default 0.05) of the chunks and in more than
+``COMMON_MIN_ROWS`` of them. When a query has both common and rarer terms, the candidates
+are the chunks containing a rarer term: one query ranks them by the rarer terms, a second
+(rarer AND common) gives every candidate that also holds a common term its full bm25,
+identical to the OR query's score. What is left out is only chunks whose every matching
+word is common; their bm25 is bounded by the common terms' small IDF. A query made only
+of common (or only of rarer) terms runs as one OR query. Measured with the 4,231 real
+titles among 100k chunks (benchmarks/bench_lexical_scale.py): lexical p95 48 → 18 ms,
+hybrid 53 → 24 ms, recall@10 unchanged on the 73 labelled queries (MRR 0.215 → 0.213),
+top 10 identical for 65 of 73. Small stores (no term in more than ``COMMON_MIN_ROWS``
+chunks) are unaffected.
+
 Ranking first and filtering the top few after is cheaper than joining every match with
-``chunks`` (bm25 over a conversational query touches most of a large index: 58 vs 39 ms p50
-at 100k chunks, RESULTS.md); when the unfiltered top ``limit * OVERFETCH`` holds fewer than
-``limit`` visible chunks, the filtered query runs instead, so a hidden chunk never takes a
+``chunks``; when the ranked top ``limit * OVERFETCH`` holds fewer than ``limit`` visible
+chunks, the same queries run joined with the filter, so a hidden chunk never takes a
 visible one's place.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import text
@@ -28,6 +46,9 @@ MAX_TERMS = 32
 OVERFETCH = 4
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 SUBJECT_WEIGHT = 2.0  # a hit in the subject says more than one deep in a note
+COMMON_FRACTION = 0.05
+COMMON_MIN_ROWS = 2_000
+_BM25 = f"bm25(chunks_fts, {SUBJECT_WEIGHT}, 1.0)"
 
 
 def query_terms(query: str) -> list[str]:
@@ -37,12 +58,56 @@ def query_terms(query: str) -> list[str]:
     return (content or tokens)[:MAX_TERMS]
 
 
+def _phrase(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+def _any(terms: list[str]) -> str:
+    return " OR ".join(_phrase(t) for t in terms)
+
+
 def fts_query(query: str) -> str | None:
     """A safe MATCH expression for ``query``; None when it has no word at all."""
     terms = query_terms(query)
-    if not terms:
-        return None
-    return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+    return _any(terms) if terms else None
+
+
+@dataclass
+class TermStats:
+    """Document frequencies for one state of the store (drop it when the store changes).
+
+    Counting a term's rows is cheap next to scoring them (about 0.2 ms for a common term at
+    100k chunks); the cache makes repeated query words free for the life of one generation.
+    """
+
+    fraction: float = COMMON_FRACTION
+    min_rows: int = COMMON_MIN_ROWS
+    rows: int | None = None
+    df: dict[str, int] = field(default_factory=dict)
+
+    def common(self, conn: Connection, terms: list[str]) -> list[str]:
+        """The terms (of ``terms``) that are too common to recruit candidates."""
+        if self.rows is None:
+            self.rows = int(conn.execute(text("SELECT COUNT(*) FROM chunks_fts")).scalar_one())
+        cutoff = max(self.min_rows, self.fraction * self.rows)
+        if self.rows <= cutoff:
+            return []
+        return [t for t in terms if self._df(conn, t) > cutoff]
+
+    def _df(self, conn: Connection, term: str) -> int:
+        if term not in self.df:
+            self.df[term] = int(
+                conn.execute(
+                    text("SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH :m"),
+                    {"m": _phrase(term)},
+                ).scalar_one()
+            )
+        return self.df[term]
+
+    def idf(self, term: str) -> float:
+        """FTS5's bm25 IDF for a counted term (documentation and tests)."""
+        n, d = self.rows or 0, self.df[term]
+        return max(math.log((n - d + 0.5) / (d + 0.5)), 1e-6)
 
 
 def search(
@@ -51,48 +116,81 @@ def search(
     limit: int,
     where: str = "1",
     params: Mapping[str, Any] | None = None,
+    stats: TermStats | None = None,
 ) -> list[tuple[int, float]]:
     """Top ``limit`` (chunk id, score) by bm25; ``where`` filters chunks ``c`` before the cut.
 
-    Scores are ``-bm25`` so that higher is better, like the vector side.
+    Scores are ``-bm25`` so that higher is better, like the vector side. ``stats`` turns on
+    the common-term policy (module docstring); without it every term recruits.
     """
-    match = fts_query(query)
-    if match is None:
+    terms = query_terms(query)
+    if not terms:
         return []
-    binds = {**(params or {}), "match": match}
+    common = stats.common(conn, terms) if stats is not None else []
+    rare = [t for t in terms if t not in common]
+    plan = (
+        [_any(rare), f"({_any(rare)}) AND ({_any(common)})"] if common and rare else [_any(terms)]
+    )
+    binds = dict(params or {})
     fetch = limit * OVERFETCH
-    ranked = conn.execute(
-        text(
-            f"SELECT rowid, bm25(chunks_fts, {SUBJECT_WEIGHT}, 1.0) AS s FROM chunks_fts "
-            "WHERE chunks_fts MATCH :match ORDER BY s, rowid LIMIT :fetch"
-        ),
-        {"match": match, "fetch": fetch},
-    ).all()
+    ranked, complete = _ranked(conn, plan, fetch, None, binds)
     if not ranked:
         return []
-    ids = ", ".join(str(int(r[0])) for r in ranked)
+    ids = ", ".join(str(i) for i, _ in ranked)
     visible = {
         int(r[0])
         for r in conn.execute(
             text(f"SELECT c.id FROM chunks c WHERE c.id IN ({ids}) AND ({where})"), binds
         )
     }
-    top = [(int(i), -float(s)) for i, s in ranked if int(i) in visible]
-    if len(top) >= limit or len(ranked) < fetch:
+    top = [(i, s) for i, s in ranked if i in visible]
+    if len(top) >= limit or complete:
         return top[:limit]
-    return _filtered(conn, binds, limit, where)
+    return _ranked(conn, plan, limit, where, binds)[0][:limit]
 
 
-def _filtered(
-    conn: Connection, binds: dict[str, Any], limit: int, where: str
+def _ranked(
+    conn: Connection, plan: list[str], n: int, where: str | None, binds: dict[str, Any]
+) -> tuple[list[tuple[int, float]], bool]:
+    """Merge the plan's queries (a later query's score wins: it covers more phrases).
+
+    Returns the top ``n`` by score, best first, ties by chunk id, and whether every query
+    returned all its matches (nothing beyond them could rank).
+    """
+    scores: dict[int, float] = {}
+    complete = True
+    for match in plan:
+        rows = _query(conn, match, n, where, binds)
+        complete = complete and len(rows) < n
+        scores.update(rows)
+    ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+    return ranked[:n], complete
+
+
+def _query(
+    conn: Connection, match: str, n: int, where: str | None, binds: dict[str, Any]
 ) -> list[tuple[int, float]]:
-    sql = text(
-        f"SELECT c.id, bm25(chunks_fts, {SUBJECT_WEIGHT}, 1.0) AS s FROM chunks_fts "
-        "JOIN chunks c ON c.id = chunks_fts.rowid "
-        f"WHERE chunks_fts MATCH :match AND ({where}) ORDER BY s, c.id LIMIT :limit"
-    )
-    rows = conn.execute(sql, {**binds, "limit": limit})
+    if where is None:
+        sql = (
+            f"SELECT rowid, {_BM25} AS s FROM chunks_fts "
+            "WHERE chunks_fts MATCH :match ORDER BY s, rowid LIMIT :n"
+        )
+    else:
+        sql = (
+            f"SELECT c.id, {_BM25} AS s FROM chunks_fts "
+            "JOIN chunks c ON c.id = chunks_fts.rowid "
+            f"WHERE chunks_fts MATCH :match AND ({where}) ORDER BY s, c.id LIMIT :n"
+        )
+    rows = conn.execute(text(sql), {**binds, "match": match, "n": n})
     return [(int(r[0]), -float(r[1])) for r in rows]
 
 
-__all__ = ["MAX_TERMS", "fts_query", "query_terms", "search"]
+__all__ = [
+    "COMMON_FRACTION",
+    "COMMON_MIN_ROWS",
+    "MAX_TERMS",
+    "TermStats",
+    "fts_query",
+    "query_terms",
+    "search",
+]

@@ -41,6 +41,8 @@ class _State:
     vectors: VectorIndex
     meta: ChunkMeta
     signature: tuple[Any, ...]
+    #: term counts for this generation (lexical's common-term policy)
+    terms: lexical.TermStats
 
 
 class Retriever:
@@ -87,7 +89,8 @@ class Retriever:
             provider=self.embedder.provider,
             model=self.embedder.model,
         )
-        return _State(vectors, meta, signature)
+        terms = lexical.TermStats(fraction=self.settings.retrieval.common_term_fraction)
+        return _State(vectors, meta, signature, terms)
 
     def _catch_up(self, vectors: VectorIndex, in_store: np.ndarray) -> None:
         missing = np.setdiff1d(in_store, vectors.ids())
@@ -195,7 +198,7 @@ class Retriever:
             vec: list[tuple[int, float]] = []
             if mode in ("lexical", "hybrid"):
                 where, params = filters.sql(projects)
-                lex = lexical.search(conn, q, pool, where, params)
+                lex = lexical.search(conn, q, pool, where, params, state.terms)
             if mode in ("vector", "hybrid"):
                 vec = self._vector(state, q, pool, filters, projects)
             fused = self._fuse(mode, lex, vec, pool)

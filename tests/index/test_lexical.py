@@ -1,4 +1,5 @@
-"""FTS5 lexical search: ranking first and filtering after never changes the visible top k."""
+"""FTS5 lexical search: filtering after ranking never changes the visible top k, and the
+common-term policy leaves out exactly the chunks whose every matching word is common."""
 
 from __future__ import annotations
 
@@ -29,22 +30,67 @@ def mixed_store(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-un
     store.close()
 
 
+PRUNING = lexical.TermStats(fraction=0.9, min_rows=0)  # "case" is in every subject
+
+
+@pytest.mark.parametrize("stats", [None, PRUNING], ids=["every-term", "common-pruned"])
 @pytest.mark.parametrize("caller", [Caller.default(), Caller(frozenset({2}), False)])
 @pytest.mark.parametrize("limit", [1, 5, 40, 200])
-@pytest.mark.parametrize("query", ["export pdf", "ldap timeout crash", "gantt", "wiki mail slow"])
+@pytest.mark.parametrize(
+    "query", ["export pdf", "ldap timeout crash", "gantt", "wiki mail slow", "crash case 17 ldap"]
+)
 def test_fast_path_equals_filtered_query(
     mixed_store,
     caller: Caller,
     limit: int,
-    query: str,  # type: ignore[no-untyped-def]
+    query: str,
+    stats: lexical.TermStats | None,  # type: ignore[no-untyped-def]
 ) -> None:
     filters = Filters(caller)
     with mixed_store.engine.connect() as conn:
         where, params = filters.sql(filters.visible_projects(conn))
-        got = lexical.search(conn, query, limit, where, params)
-        binds = {**params, "match": lexical.fts_query(query)}
-        assert got == lexical._filtered(conn, binds, limit, where)
+        got = lexical.search(conn, query, limit, where, params, stats)
+        terms = lexical.query_terms(query)
+        common = stats.common(conn, terms) if stats else []
+        rare = [t for t in terms if t not in common]
+        plan = [lexical._any(rare), f"({lexical._any(rare)}) AND ({lexical._any(common)})"]
+        if not (common and rare):
+            plan = [lexical._any(terms)]
+        assert got == lexical._ranked(conn, plan, limit, where, dict(params))[0]
     assert got and len(got) <= limit
+
+
+def _all_scores(conn, match: str) -> dict[int, float]:  # type: ignore[no-untyped-def]
+    return dict(lexical._query(conn, match, 10**6, None, {}))
+
+
+@pytest.mark.parametrize("limit", [3, 10, 40, 240])
+def test_common_terms_score_but_do_not_recruit(mixed_store, limit: int) -> None:  # type: ignore[no-untyped-def]
+    query = "crash case 17 ldap"
+    with mixed_store.engine.connect() as conn:
+        stats = lexical.TermStats(fraction=0.9, min_rows=0)
+        assert stats.common(conn, lexical.query_terms(query)) == ["case"]
+        full = _all_scores(conn, lexical.fts_query(query) or "")
+        with_rare = set(_all_scores(conn, '"crash" OR "17" OR "ldap"'))
+        got = lexical.search(conn, query, limit, stats=stats)
+    expected = sorted(
+        ((i, s) for i, s in full.items() if i in with_rare), key=lambda x: (-x[1], x[0])
+    )[:limit]
+    assert [i for i, _ in got] == [i for i, _ in expected]
+    # the score is the OR query's bm25, common term included, not a partial one
+    assert got == pytest.approx(expected, rel=1e-12)
+    assert len(with_rare) < len(full)  # some chunks match only "case": those are left out
+    assert set(full) - with_rare and not (set(full) - with_rare) & {i for i, _ in got}
+
+
+def test_small_stores_and_single_kind_queries_are_not_pruned(mixed_store) -> None:  # type: ignore[no-untyped-def]
+    with mixed_store.engine.connect() as conn:
+        default = lexical.TermStats()  # 240 chunks: no term reaches COMMON_MIN_ROWS
+        assert default.common(conn, lexical.query_terms("crash case 17 ldap")) == []
+        every = lexical.search(conn, "crash case 17 ldap", 240)
+        assert lexical.search(conn, "crash case 17 ldap", 240, stats=default) == every
+        only_common = lexical.search(conn, "case", 240, stats=PRUNING)
+        assert len(only_common) == 240  # nothing rarer to recruit with: all terms recruit
 
 
 def test_no_hidden_chunk_in_results(mixed_store) -> None:  # type: ignore[no-untyped-def]
