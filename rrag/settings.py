@@ -95,6 +95,9 @@ class RetrievalSettings(_Group):
     vector_weight: float | None = Field(
         None, ge=0, le=1, description="blend weight of the vector side; unset: by embedder"
     )
+    glossary: str = Field(
+        "builtin", min_length=1, description="query expansion: builtin, none or a JSON file"
+    )
     common_term_fraction: float = Field(
         0.05, gt=0, le=1, description="lexical: terms in more chunks than this only score"
     )

@@ -24,7 +24,7 @@ from rrag.index.embedders import Embedder, make_embedder
 from rrag.index.updater import open_vectors, store_generation
 from rrag.index.vectors import VectorIndex
 from rrag.logs import get_logger, log_event
-from rrag.retrieval import fusion
+from rrag.retrieval import fusion, glossary
 from rrag.retrieval import query as qv
 from rrag.retrieval.caller import Caller
 from rrag.retrieval.filters import ChunkMeta, Filters
@@ -51,6 +51,7 @@ class Retriever:
     def __init__(self, settings: Settings, store: Store, embedder: Embedder | None = None) -> None:
         self.settings, self.store = settings, store
         self.embedder = embedder or make_embedder(settings)
+        self.glossary = glossary.load(settings.retrieval.glossary)
         self._state: _State | None = None
         self._reload_lock = threading.Lock()
 
@@ -137,7 +138,8 @@ class Retriever:
             qv.check_status(status),
             qv.check_since(updated_since),
         )
-        results = self._run(text_q, k, mode, filters, exclude=None)
+        # everyday words ("ticket") also search as Redmine's ("issue"); see glossary
+        results = self._run(text_q, k, mode, filters, None, self.glossary.expand(text_q))
         return {
             "mode": mode,
             "took_ms": round((time.perf_counter() - started) * 1000, 2),
@@ -188,9 +190,18 @@ class Retriever:
         return embed_text(chunkstore.row_chunk(dict(row)))
 
     def _run(
-        self, q: str, k: int, mode: str, filters: Filters, exclude: int | None
+        self,
+        q: str,
+        k: int,
+        mode: str,
+        filters: Filters,
+        exclude: int | None,
+        expanded: str | None = None,
     ) -> list[dict[str, Any]]:
+        """Search for ``q``; the retrievers and snippets see ``expanded`` when given."""
         state = self._current()
+        ref = qv.issue_reference(q)
+        q = expanded or q
         pool = k * self.settings.retrieval.candidate_multiplier + (4 if exclude else 0)
         with self.store.engine.connect() as conn:
             projects = filters.visible_projects(conn)
@@ -202,7 +213,6 @@ class Retriever:
             if mode in ("vector", "hybrid"):
                 vec = self._vector(state, q, pool, filters, projects)
             fused = self._fuse(mode, lex, vec, pool)
-            ref = qv.issue_reference(q)
             if ref is not None:
                 fused = self._reference_first(conn, ref, filters, projects, fused)
             with self.store.session() as session:
