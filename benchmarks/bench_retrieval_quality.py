@@ -5,9 +5,12 @@ Starts a throwaway Redmine (scripts/redmine/redmine.sh), bulk-loads the 4,231 re
 changelog issues from ../shared/data (never copied into the repo), syncs it once with
 ``rrag sync`` (hashing index built by the after-sync hook), rebuilds the index with each other
 available embedder on a copy of the store (``rrag index --rebuild``), and runs ``rrag eval``
-on benchmarks/queries/changelog.jsonl (relevant redmine.org ids mapped to local ids through
-the seeder's mapping file). Prints Markdown tables: quality per embedder and mode with
-Redmine's /search.json, then (with --fusions) hybrid under each fusion setting.
+on each query set (relevant redmine.org ids mapped to local ids through the seeder's mapping
+file): benchmarks/queries/changelog.jsonl (73 queries, session 2), changelog-heldout.jsonl
+(33 queries on randomly drawn issues, written in session 3 after the Redmine glossary was
+fixed, so the glossary was never tuned on them) and both together. Prints Markdown tables:
+quality per embedder and mode with Redmine's /search.json, per set; hybrid with the glossary
+off and on; then (with --fusions) hybrid under each fusion setting.
 
     python benchmarks/bench_retrieval_quality.py [--fusions] [--instance DIR] [--keep]
 
@@ -34,6 +37,8 @@ REDMINE_SH = ROOT / "scripts" / "redmine" / "redmine.sh"
 SEED_PY = ROOT / "scripts" / "redmine" / "seed.py"
 CORPUS = ROOT.parent / "shared" / "data" / "redmine-changelog-issues.jsonl"
 QUERIES = ROOT / "benchmarks" / "queries" / "changelog.jsonl"
+HELDOUT = ROOT / "benchmarks" / "queries" / "changelog-heldout.jsonl"
+QUERY_SETS = {"original": [QUERIES], "held-out": [HELDOUT], "all": [QUERIES, HELDOUT]}
 MODES = ("lexical", "vector", "hybrid")
 FUSIONS = [
     ("blend, weight by embedder (default)", {}),
@@ -70,11 +75,11 @@ def ensure_redmine(instance: Path, journals: int) -> dict[str, str]:
     return read_env(env_file)
 
 
-def mapped_queries(mapping_path: Path, out: Path) -> int:
-    """Write the query file with redmine.org ids replaced by local issue ids."""
+def mapped_queries(mapping_path: Path, sources: list[Path], out: Path) -> int:
+    """Write the query files as one, with redmine.org ids replaced by local issue ids."""
     mapping = {int(k): int(v) for k, v in json.loads(mapping_path.read_text()).items()}
     lines = []
-    for line in QUERIES.read_text().splitlines():
+    for line in (x for source in sources for x in source.read_text().splitlines()):
         item = json.loads(line)
         lines.append(
             json.dumps({"q": item["q"], "relevant": [mapping[i] for i in item["relevant"]]})
@@ -163,6 +168,26 @@ def table(rows: list[tuple[str, str, dict[str, Any]]]) -> str:
     return "\n".join(out)
 
 
+def quality_rows(
+    envs: dict[str, dict[str, str]],
+    embedders: list[str],
+    queries: Path,
+    base: dict[str, str],
+    titles: Path,
+) -> list[tuple[str, str, dict[str, Any]]]:
+    modes = [a for m in MODES for a in ("--mode", m)]
+    rows: list[tuple[str, str, dict[str, Any]]] = []
+    for e in embedders:
+        extra = ["--redmine-baseline"] if e == embedders[0] else []
+        for r in eval_rows(envs[e], queries, *modes, "--json", *extra):
+            rows.append((e if r["name"] != "redmine" else "—", r["name"], r))
+    auto = {**envs[embedders[-1]], "EMBEDDING_PROVIDER": "auto"}
+    (r,) = eval_rows(auto, queries, "--mode", "hybrid", "--json")
+    rows.append((f"auto (= {embedders[-1]})", "hybrid", r))
+    rows += [("—", r["name"], r) for r in redmine_rows(base, queries, titles)]
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--instance", type=Path, help="Redmine instance DIR (default: a temp dir)")
@@ -180,8 +205,6 @@ def main() -> int:
 
 
 def run(instance: Path, base: dict[str, str], args: argparse.Namespace) -> int:
-    queries = instance / "queries-local.jsonl"
-    count = mapped_queries(instance / "mapping.json", queries)
     redmine_env = {k: base[k] for k in ("REDMINE_BASE_URL", "REDMINE_API_KEY")}
     embedders = ["hashing"] + (["sentence-transformers"] if semantic_available() else [])
     envs = {
@@ -195,20 +218,22 @@ def run(instance: Path, base: dict[str, str], args: argparse.Namespace) -> int:
         if not (Path(envs[e]["RRAG_DATA_DIR"]) / "chunks.index").exists():
             copy_store(Path(first["RRAG_DATA_DIR"]), Path(envs[e]["RRAG_DATA_DIR"]))
             rrag(envs[e], "index", "--rebuild")
-    modes = [a for m in MODES for a in ("--mode", m)]
-    rows: list[tuple[str, str, dict[str, Any]]] = []
-    for e in embedders:
-        extra = ["--redmine-baseline"] if e == embedders[0] else []
-        for r in eval_rows(envs[e], queries, *modes, "--json", *extra):
-            rows.append((e if r["name"] != "redmine" else "—", r["name"], r))
-    auto = {**envs[embedders[-1]], "EMBEDDING_PROVIDER": "auto"}
-    (r,) = eval_rows(auto, queries, "--mode", "hybrid", "--json")
-    rows.append((f"auto (= {embedders[-1]})", "hybrid", r))
     titles = instance / "queries-titles.jsonl"
     title_queries(instance / "mapping.json", titles)
-    rows += [("—", r["name"], r) for r in redmine_rows(base, queries, titles)]
-    print(f"## Quality ({count} queries, {len(embedders)} embedders)\n")
-    print(table(rows))
+    glossary: list[tuple[str, str, dict[str, Any]]] = []
+    for label, sources in QUERY_SETS.items():
+        queries = instance / f"queries-{label}.jsonl"
+        count = mapped_queries(instance / "mapping.json", sources, queries)
+        print(f"## Quality, {label} queries ({count}, {len(embedders)} embedders)\n")
+        print(table(quality_rows(envs, embedders, queries, base, titles)) + "\n")
+        for e in embedders:
+            for setting in ("none", "builtin"):
+                env = {**envs[e], "RETRIEVAL_GLOSSARY": setting}
+                (r,) = eval_rows(env, queries, "--mode", "hybrid", "--json")
+                glossary.append((e, f"{label} ({count}), glossary {setting}", r))
+    print("## Hybrid with the glossary off and on\n")
+    print(table(glossary) + "\n")
+    queries = instance / "queries-original.jsonl"
     if args.fusions:
         fused = []
         for e in embedders:
