@@ -48,6 +48,7 @@ _TOKEN = re.compile(r"\w+", re.UNICODE)
 SUBJECT_WEIGHT = 2.0  # a hit in the subject says more than one deep in a note
 COMMON_FRACTION = 0.05
 COMMON_MIN_ROWS = 2_000
+MAX_CACHED_TERMS = 50_000  # a long-lived server between syncs: bound the cache, not the terms
 _BM25 = f"bm25(chunks_fts, {SUBJECT_WEIGHT}, 1.0)"
 
 
@@ -96,6 +97,8 @@ class TermStats:
 
     def _df(self, conn: Connection, term: str) -> int:
         if term not in self.df:
+            if len(self.df) >= MAX_CACHED_TERMS:
+                self.df.clear()
             self.df[term] = int(
                 conn.execute(
                     text("SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH :m"),

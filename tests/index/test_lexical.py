@@ -106,3 +106,13 @@ def test_no_hidden_chunk_in_results(mixed_store) -> None:  # type: ignore[no-unt
             )
         }
     assert found and hidden and not found & hidden
+
+
+def test_term_counts_are_cached_and_the_cache_is_bounded(mixed_store, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(lexical, "MAX_CACHED_TERMS", 3)
+    stats = lexical.TermStats(fraction=0.9, min_rows=0)
+    with mixed_store.engine.connect() as conn:
+        stats.common(conn, ["case", "crash", "ldap"])
+        assert stats.df["case"] == 240 and len(stats.df) == 3
+        stats.common(conn, ["gantt"])  # a fourth term: the cache starts over
+        assert list(stats.df) == ["gantt"]
