@@ -893,7 +893,7 @@ assert loaded.get("status", "finished") == "finished", loaded
 loaded
 """,
     ),
-    ("md", "## 2. Search: lexical (FTS5), vector (FAISS) and hybrid (reciprocal-rank fusion)"),
+    ("md", "## 2. Search: lexical (FTS5), vector (FAISS) and hybrid (a weighted blend of the two)"),
     (
         "code",
         """
