@@ -59,35 +59,9 @@ def load_real(store: Any) -> int:
 
 
 def load_distractors(store: Any, chunks: int) -> None:
-    from bench_retrieval_speed import Texts
+    from bench_retrieval_speed import Texts, synthetic_issues
 
-    from rrag.sync import writer
-    from rrag.sync.normalize import issue_bundle
-
-    text = Texts(seed=chunks)
-    made, iid = 0, DISTRACTOR_BASE
-    while made < chunks:
-        bundles = []
-        for _ in range(500):
-            iid += 1
-            notes = [{"id": iid * 10 + j, "notes": text(8, 80)} for j in range(iid % 2 + 2)]
-            raw = {
-                "id": iid,
-                "project": {"id": 1},
-                "tracker": {"id": 1, "name": "Bug"},
-                "status": {"id": 1, "name": "New"},
-                "subject": text(5, 12),
-                "description": text(20, 150),
-                "is_private": False,
-                "updated_on": "2024-01-01T00:00:00Z",
-                "journals": [
-                    {"created_on": "2024-01-02T00:00:00Z", "user": {"id": 1}, **n} for n in notes
-                ],
-            }
-            bundles.append(issue_bundle(raw, {5}, index_private=False, max_bytes=100_000))
-            made += 1 + len(notes)
-        with store.write() as s:
-            writer.save_bundles(s, bundles)
+    synthetic_issues(store, chunks, Texts(seed=chunks), first_id=DISTRACTOR_BASE + 1)
 
 
 def run(args: argparse.Namespace) -> None:

@@ -76,15 +76,13 @@ def user_queries() -> list[str]:
     return [json.loads(lines[n % len(lines)])["q"] for n in range(QUERIES)]
 
 
-def fill_store(store: Any, chunks: int) -> int:
-    """Write issues until about ``chunks`` chunks are queued; returns the issue count."""
+def synthetic_issues(store: Any, chunks: int, text: Texts, first_id: int = 1) -> int:
+    """Write synthetic issues into project 1 until about ``chunks`` chunks are queued;
+    returns the last issue id."""
     from rrag.sync import writer
     from rrag.sync.normalize import issue_bundle
-    from tests.index import seed
 
-    seed.project(store, 1)
-    text = Texts(seed=chunks)
-    made, iid = 0, 0
+    made, iid = 0, first_id - 1
     while made < chunks:
         bundles = []
         for _ in range(500):
@@ -108,6 +106,14 @@ def fill_store(store: Any, chunks: int) -> int:
         with store.write() as s:
             writer.save_bundles(s, bundles)
     return iid
+
+
+def fill_store(store: Any, chunks: int) -> int:
+    """Write issues until about ``chunks`` chunks are queued; returns the issue count."""
+    from tests.index import seed
+
+    seed.project(store, 1)
+    return synthetic_issues(store, chunks, Texts(seed=chunks))
 
 
 def peak_rss_watcher() -> tuple[threading.Event, list[int]]:
