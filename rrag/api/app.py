@@ -39,13 +39,17 @@ def _principal(request: Request[Any, Any, Any]) -> Principal:
 def create_app(
     settings: Settings, redmine_transport: httpx.BaseTransport | None = None
 ) -> Litestar:
-    """The app for ``settings``; ConfigError when auth is misconfigured.
+    """The app for ``settings``; ConfigError when auth or the search glossary is misconfigured.
 
     ``redmine_transport`` replaces the network under the Redmine client (tests inject
     faults there); production leaves it None.
     """
     auth, raw_tokens = build_auth(settings)
     register_secrets(*raw_tokens, *settings.secrets())
+    # a bad RETRIEVAL_GLOSSARY refuses to start rather than failing the first search
+    from rrag.retrieval.glossary import load as load_glossary
+
+    load_glossary(settings.retrieval.glossary)
     services = Services(settings, auth, redmine_transport)
     return Litestar(
         route_handlers=ROUTES,

@@ -31,7 +31,6 @@ visible one's place.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -106,11 +105,6 @@ class TermStats:
                 ).scalar_one()
             )
         return self.df[term]
-
-    def idf(self, term: str) -> float:
-        """FTS5's bm25 IDF for a counted term (documentation and tests)."""
-        n, d = self.rows or 0, self.df[term]
-        return max(math.log((n - d + 0.5) / (d + 0.5)), 1e-6)
 
 
 def search(

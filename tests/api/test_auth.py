@@ -120,6 +120,16 @@ def test_production_without_tokens_refuses_to_start(tmp_path: Path) -> None:
         create_app(api_settings(tmp_path, app_env="production"))
 
 
+def test_a_bad_glossary_refuses_to_start_naming_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "glossary.json"
+    bad.write_text('{"issue": "ticket"}')
+    settings = api_settings(tmp_path)
+    retrieval = settings.retrieval.model_copy(update={"glossary": str(bad)})
+    with pytest.raises(ConfigError, match=r"glossary\.json") as caught:
+        create_app(settings.model_copy(update={"retrieval": retrieval}))
+    assert "must map to a list" in str(caught.value)
+
+
 def test_development_without_tokens_binds_loopback_only(tmp_path: Path) -> None:
     settings = api_settings(tmp_path)
     check_bind(settings, "127.0.0.1")
