@@ -28,15 +28,12 @@ class Context:
         return self._store
 
     def after_sync(self) -> Callable[[], None] | None:
-        """The hook that brings the index up to date after a sync: drains ``index_queue``."""
+        """The hook that brings the index up to date after a sync: drains ``index_queue``
+        (embedding ahead while the sync fetches, see :mod:`rrag.index.hook`)."""
+        # imported here: the index loads NumPy and FAISS, which parsing the CLI must not
+        from rrag.index.hook import IndexHook
 
-        def update_index() -> None:
-            # imported here: the embedder may pull in torch, which only sync needs
-            from rrag.index import IndexUpdater
-
-            IndexUpdater(self.settings, self.store).drain()
-
-        return update_index
+        return IndexHook(self.settings, self.store)
 
     def close(self) -> None:
         if self._store is not None:

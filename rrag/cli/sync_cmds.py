@@ -45,8 +45,11 @@ def _progress_bar(enabled: bool) -> Any:
 
 
 def cmd_sync(ctx: Context, args: argparse.Namespace) -> int:
-    job = jobs.create_job(ctx.store, "full" if args.full else "incremental", args.project_ids)
+    # everything slow (imports) happens before the job row exists: a process killed
+    # between queueing the job and taking the sync lock leaves a job that looks queued
     bar = _progress_bar(sys.stderr.isatty() and not args.json)
+    index_hook = ctx.after_sync()
+    job = jobs.create_job(ctx.store, "full" if args.full else "incremental", args.project_ids)
 
     def progress(fraction: float, counters: jobs.Counters) -> None:
         if bar is not None:
@@ -55,7 +58,7 @@ def cmd_sync(ctx: Context, args: argparse.Namespace) -> int:
 
     try:
         result = run_job(
-            ctx.store, ctx.settings, job.id, after_sync=ctx.after_sync(), on_progress=progress
+            ctx.store, ctx.settings, job.id, after_sync=index_hook, on_progress=progress
         )
     finally:
         if bar is not None:

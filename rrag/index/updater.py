@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from rrag.errors import IndexStateError
 from rrag.index import chunkstore
+from rrag.index.cache import EmbeddingCache
 from rrag.index.chunking import Chunk, embed_text, issue_chunks, wiki_chunks
 from rrag.index.embedders import Embedder, make_embedder
 from rrag.index.manifest import REBUILD_HINT, Manifest, heal_sidecar
@@ -62,7 +63,7 @@ def open_vectors(settings: Settings, embedder: Embedder, heal: bool = False) -> 
     return vectors
 
 
-def _load_sources(
+def load_sources(
     session: Session, kind: str, ids: list[int], base_url: str
 ) -> dict[int, tuple[str, list[Chunk]]]:
     """``{source_id: (content hash, chunks)}`` for the sources that still exist."""
@@ -98,9 +99,16 @@ def _current_hash(session: Session, kind: str, source_id: int) -> str | None:
 class IndexUpdater:
     """Writes the index for one data dir; one writer at a time (``index.lock``)."""
 
-    def __init__(self, settings: Settings, store: Store, embedder: Embedder | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        embedder: Embedder | None = None,
+        cache: EmbeddingCache | None = None,
+    ) -> None:
         self.settings, self.store = settings, store
         self.embedder = embedder or make_embedder(settings)
+        self.cache = cache  # vectors computed ahead (rrag.index.hook), keyed by chunk text
         self._lock = StoreLock(settings.store.data_dir, name="index.lock")
 
     @contextmanager
@@ -112,7 +120,10 @@ class IndexUpdater:
             self._lock.release()
 
     def _embed(self, chunks: list[Chunk]) -> np.ndarray:
-        return self.embedder.embed([embed_text(c) for c in chunks])
+        texts = [embed_text(c) for c in chunks]
+        if self.cache is None:
+            return self.embedder.embed(texts)
+        return self.cache.embed(self.embedder, texts)
 
     def _save(self, vectors: VectorIndex, generation: int) -> None:
         vectors.manifest.generation = generation
@@ -161,7 +172,7 @@ class IndexUpdater:
             for kind in ("issue", "wiki"):
                 ids = [sid for k, sid, op in batch if k == kind and op == "upsert"]
                 if ids:
-                    for sid, value in _load_sources(session, kind, ids, base).items():
+                    for sid, value in load_sources(session, kind, ids, base).items():
                         loaded[(kind, sid)] = value
         added: list[tuple[int, Chunk]] = []
         removed: list[int] = []
@@ -257,4 +268,11 @@ class IndexUpdater:
         return self.drain()
 
 
-__all__ = ["BATCH_SOURCES", "GENERATION_KEY", "IndexUpdater", "open_vectors", "store_generation"]
+__all__ = [
+    "BATCH_SOURCES",
+    "GENERATION_KEY",
+    "IndexUpdater",
+    "load_sources",
+    "open_vectors",
+    "store_generation",
+]

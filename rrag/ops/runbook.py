@@ -89,14 +89,10 @@ def ensure_store(settings: Settings) -> Store:
 
 
 def index_hook(settings: Settings, store: Store) -> Any:
-    """The after-sync hook the CLI uses: drain the index queue."""
+    """The after-sync hook the CLI uses: drain the index queue (embedding ahead)."""
+    from rrag.index.hook import IndexHook
 
-    def update_index() -> None:
-        from rrag.index import IndexUpdater
-
-        IndexUpdater(settings, store).drain()
-
-    return update_index
+    return IndexHook(settings, store)
 
 
 def retry_sync(settings: Settings, store: Store, project_ids: list[int] | None) -> dict[str, Any]:

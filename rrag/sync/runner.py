@@ -23,7 +23,28 @@ from rrag.sync.client import build_client
 from rrag.sync.pipeline import SyncCancelled, SyncEngine
 
 log = get_logger("sync.runner")
+#: Called after a successful sync to bring the index up to date. A hook that also has a
+#: ``prefetch(done: threading.Event)`` method (rrag.index.hook.IndexHook) gets it run in a
+#: thread while the engine fetches, until ``done`` is set.
 AfterSync = Callable[[], None]
+
+
+class _Prefetch(threading.Thread):
+    """Runs the hook's ``prefetch`` during the fetch; a failure only costs the head start."""
+
+    def __init__(self, prefetch: Callable[[threading.Event], None]) -> None:
+        super().__init__(name="rrag-index-prefetch", daemon=True)
+        self.prefetch, self.done = prefetch, threading.Event()
+
+    def run(self) -> None:
+        try:
+            self.prefetch(self.done)
+        except Exception as exc:  # the drain after the sync embeds whatever is missing
+            log_event(log, "index_prefetch_failed", error=f"{type(exc).__name__}: {exc}")
+
+    def finish(self) -> None:
+        self.done.set()
+        self.join()
 
 
 class _Heartbeat(threading.Thread):
@@ -88,6 +109,8 @@ def _execute(
     log_event(log, "sync_started", **fields)
     engine: SyncEngine | None = None
     beat: _Heartbeat | None = None
+    prefetch = getattr(after_sync, "prefetch", None)
+    ahead = _Prefetch(prefetch) if prefetch is not None else None
     status, error = "finished", cast(BaseException | None, None)
     progress_state = {"fraction": 0.0}
 
@@ -103,8 +126,12 @@ def _execute(
             store, job.id, engine, progress_state, min(5.0, settings.store.job_lease_s / 4)
         )
         beat.start()
+        if ahead is not None:
+            ahead.start()
         with client.http:
             engine.run(job.mode, project_ids)
+        if ahead is not None:
+            ahead.finish()
         if after_sync:
             after_sync()
     except SyncCancelled as exc:
@@ -115,6 +142,8 @@ def _execute(
         status, error = "failed", exc
         log.exception("sync_crashed", extra=fields)
     finally:
+        if ahead is not None and ahead.is_alive():
+            ahead.finish()  # the sync failed or was cancelled: stop embedding ahead
         if beat is not None:
             beat.stop.set()
             beat.join()
