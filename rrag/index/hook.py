@@ -28,6 +28,7 @@ from rrag.store.db import Store
 log = get_logger("index.hook")
 POLL_S = 0.25
 PREFETCH_SOURCES = 256  # per read: bounds the memory one pass holds besides the cache
+EMBED_BATCH = 64  # texts per embed call: a cancelled sync waits for one batch at most
 
 
 class IndexHook:
@@ -55,10 +56,10 @@ class IndexHook:
         seen: set[tuple[str, int]] = set()
         while not done.wait(POLL_S):
             while not done.is_set() and not self.cache.full():
-                if not self._prefetch_once(seen):
+                if not self._prefetch_once(seen, done):
                     break
 
-    def _prefetch_once(self, seen: set[tuple[str, int]]) -> int:
+    def _prefetch_once(self, seen: set[tuple[str, int]], done: threading.Event) -> int:
         """Embed up to PREFETCH_SOURCES unseen queued sources; returns how many were read."""
         with self.store.session() as session:
             rows = session.execute(
@@ -75,8 +76,11 @@ class IndexHook:
                         chunks += found
         seen.update(fresh)
         texts = list(dict.fromkeys(t for t in map(embed_text, chunks) if t not in self.cache))
-        if texts:
-            self.cache.put(texts, self.embedder().embed(texts))
+        for start in range(0, len(texts), EMBED_BATCH):
+            if done.is_set():
+                break  # the sync ended: the drain embeds the rest itself
+            part = texts[start : start + EMBED_BATCH]
+            self.cache.put(part, self.embedder().embed(part))
         return len(fresh)
 
 

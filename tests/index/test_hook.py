@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import numpy as np
 
-from rrag.index import IndexUpdater, check_consistency
+from rrag.index import HashingEmbedder, IndexUpdater, check_consistency
 from rrag.index.hook import IndexHook
 from rrag.index.vectors import load
 from rrag.store.db import Store, open_store
@@ -110,5 +110,31 @@ def test_a_failing_prefetch_only_costs_the_head_start(tmp_path: Path) -> None:
         assert result["status"] == "finished", result
         assert (hook.cache.hits, hook.cache.misses) == (0, 120)
         assert check_consistency(settings, store)["ok"]
+    finally:
+        store.close()
+
+
+class _SlowEmbedder(HashingEmbedder):
+    def embed(self, texts: list[str]) -> np.ndarray:
+        time.sleep(0.002 * len(texts))  # a model on a busy CPU: 2 ms a text
+        return super().embed(texts)
+
+
+def test_the_prefetch_stops_within_one_embed_batch_when_the_sync_ends(tmp_path: Path) -> None:
+    settings = seed.hashing_settings(tmp_path / "data")
+    store = open_store(settings.store.data_dir)
+    try:
+        _fill(store, 200)  # 600 chunks: ten batches of 64, 0.13 s each
+        hook = IndexHook(settings, store)
+        hook._embedder = _SlowEmbedder(settings.embedding.dim)
+        done = threading.Event()
+        worker = threading.Thread(target=hook.prefetch, args=(done,))
+        worker.start()
+        while len(hook.cache) == 0:
+            time.sleep(0.01)
+        done.set()
+        stopped = time.monotonic()
+        worker.join()
+        assert time.monotonic() - stopped < 0.5 and 0 < len(hook.cache) < 600
     finally:
         store.close()
