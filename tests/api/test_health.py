@@ -37,12 +37,18 @@ def good(tmp_path: Path, **update: Any) -> Settings:
     return settings.model_copy(update=update)
 
 
-def test_all_checks_ok_on_a_good_setup(tmp_path: Path) -> None:
+def indexed(tmp_path: Path) -> Settings:
+    """``good`` settings whose data dir holds the small corpus, indexed."""
     settings = good(tmp_path)
     store = open_store(settings.store.data_dir)
     small_corpus(store)
     IndexUpdater(settings, store).drain()
     store.close()
+    return settings
+
+
+def test_all_checks_ok_on_a_good_setup(tmp_path: Path) -> None:
+    settings = indexed(tmp_path)
     status, body = health(settings)
     assert (status, body["status"]) == (200, "ok"), body
     assert list(body["checks"]) == CHECKS
@@ -114,11 +120,7 @@ def test_hung_database_times_out_instead_of_hanging(tmp_path: Path) -> None:
 
 
 def test_missing_index_is_degraded(tmp_path: Path) -> None:
-    settings = good(tmp_path)
-    store = open_store(settings.store.data_dir)
-    small_corpus(store)
-    IndexUpdater(settings, store).drain()
-    store.close()
+    settings = indexed(tmp_path)
     settings.store.index_path.unlink()
     status, body = health(settings)
     assert (status, body["status"]) == (200, "degraded")

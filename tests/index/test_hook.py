@@ -67,29 +67,38 @@ def test_prefetched_drain_writes_the_same_index_as_a_plain_drain(tmp_path: Path)
 
 def _slow(fake: FakeRedmine, seconds: float) -> Any:
     def handle(request: httpx.Request) -> httpx.Response:
-        if request.url.path.startswith("/issues/"):
+        if seconds and request.url.path.startswith("/issues/"):
             time.sleep(seconds)  # a Redmine that takes a moment per issue, as real ones do
         return fake.handle(request)
 
     return httpx.MockTransport(handle)
 
 
-def test_a_sync_job_embeds_while_it_fetches(tmp_path: Path) -> None:
+def _full_sync(
+    tmp_path: Path, issues: int, hook_class: type[IndexHook], delay_s: float = 0.0
+) -> tuple[dict[str, Any], IndexHook, bool]:
+    """A full sync job of ``issues`` fake issues with ``hook_class`` as its index step;
+    returns the job, the hook and whether the index matches the store afterwards."""
     settings = seed.hashing_settings(tmp_path / "data")
     store = open_store(settings.store.data_dir)
     fake = FakeRedmine()
-    for i in range(1, 801):
+    for i in range(1, issues + 1):
         fake.add_issue(i)
-    hook = IndexHook(settings, store)
+    hook = hook_class(settings, store)
     try:
         job = create_job(store, "full", None)
-        result = run_job(store, settings, job.id, transport=_slow(fake, 0.004), after_sync=hook)
-        assert result["status"] == "finished", result
-        assert hook.cache.hits > 0  # the prefetch ran during the fetch and the drain used it
-        assert hook.cache.hits + hook.cache.misses == 800
-        assert check_consistency(settings, store)["ok"]
+        result = run_job(store, settings, job.id, transport=_slow(fake, delay_s), after_sync=hook)
+        return result, hook, bool(check_consistency(settings, store)["ok"])
     finally:
         store.close()
+
+
+def test_a_sync_job_embeds_while_it_fetches(tmp_path: Path) -> None:
+    result, hook, consistent = _full_sync(tmp_path, 800, IndexHook, delay_s=0.004)
+    assert result["status"] == "finished", result
+    assert hook.cache.hits > 0  # the prefetch ran during the fetch and the drain used it
+    assert hook.cache.hits + hook.cache.misses == 800
+    assert consistent
 
 
 class _BrokenPrefetch(IndexHook):
@@ -98,20 +107,10 @@ class _BrokenPrefetch(IndexHook):
 
 
 def test_a_failing_prefetch_only_costs_the_head_start(tmp_path: Path) -> None:
-    settings = seed.hashing_settings(tmp_path / "data")
-    store = open_store(settings.store.data_dir)
-    fake = FakeRedmine()
-    for i in range(1, 121):
-        fake.add_issue(i)
-    hook = _BrokenPrefetch(settings, store)
-    try:
-        job = create_job(store, "full", None)
-        result = run_job(store, settings, job.id, transport=fake.transport(), after_sync=hook)
-        assert result["status"] == "finished", result
-        assert (hook.cache.hits, hook.cache.misses) == (0, 120)
-        assert check_consistency(settings, store)["ok"]
-    finally:
-        store.close()
+    result, hook, consistent = _full_sync(tmp_path, 120, _BrokenPrefetch)
+    assert result["status"] == "finished", result
+    assert (hook.cache.hits, hook.cache.misses) == (0, 120)
+    assert consistent
 
 
 class _SlowEmbedder(HashingEmbedder):
