@@ -22,6 +22,7 @@
 #   RRAG_REDMINE_SERVER=webrick|puma   app server (default webrick; puma uses
 #                                      Debian's "puma" package, 2 workers)
 #   RRAG_REDMINE_PUMA_WORKERS=N        puma workers (default: number of cores)
+#   RRAG_REDMINE_PUMA_THREADS=N        threads per puma worker (default 4)
 #   RRAG_REDMINE_TEMPLATE_DIR=PATH     cache of migrated template databases
 #                                      (default /tmp/rrag-redmine-template)
 #   RRAG_REDMINE_START_TIMEOUT=SECS    readiness timeout (default 120)
@@ -183,7 +184,7 @@ start_server() {
     ;;
   puma)
     pkg_installed puma || die "RRAG_REDMINE_SERVER=puma needs Debian's puma package: run '$0 install' with RRAG_REDMINE_SERVER=puma"
-    local workers=${RRAG_REDMINE_PUMA_WORKERS:-$(nproc)}
+    local workers=${RRAG_REDMINE_PUMA_WORKERS:-$(nproc)} threads=${RRAG_REDMINE_PUMA_THREADS:-4}
     cat >"$dir/puma.rb" <<EOF
 directory "$REDMINE_HOME"
 rackup "$REDMINE_HOME/config.ru"
@@ -191,7 +192,7 @@ environment "production"
 bind "tcp://127.0.0.1:$port"
 pidfile "$dir/server.pid"
 workers $workers
-threads 4, 4
+threads $threads, $threads
 # No preload: each worker opens its own SQLite connections after the fork.
 preload_app! false
 EOF
