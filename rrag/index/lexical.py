@@ -146,6 +146,27 @@ def search(
     return _ranked(conn, plan, limit, where, binds)[0][:limit]
 
 
+def body_terms(conn: Connection, query: str, ids: list[int]) -> dict[int, set[str]]:
+    """The query terms each of chunks ``ids`` matches in its own text (not its subject).
+
+    Every chunk of an issue carries the issue's subject (so a note is found in its issue's
+    context); this tells what a chunk itself says about the query. One FTS5 query per term,
+    restricted to ``ids``, so the tokenizer's stemming applies as in the search.
+    """
+    found: dict[int, set[str]] = {int(i): set() for i in ids}
+    if not ids:
+        return found
+    rowids = ", ".join(str(int(i)) for i in ids)
+    for term in query_terms(query):
+        rows = conn.execute(
+            text(f"SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH :m AND rowid IN ({rowids})"),
+            {"m": f"text : {_phrase(term)}"},
+        )
+        for (rowid,) in rows:
+            found[int(rowid)].add(term)
+    return found
+
+
 def _ranked(
     conn: Connection, plan: list[str], n: int, where: str | None, binds: dict[str, Any]
 ) -> tuple[list[tuple[int, float]], bool]:
@@ -187,6 +208,7 @@ __all__ = [
     "COMMON_MIN_ROWS",
     "MAX_TERMS",
     "TermStats",
+    "body_terms",
     "fts_query",
     "query_terms",
     "search",

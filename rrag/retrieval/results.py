@@ -8,6 +8,7 @@ long issue cannot fill the top k.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from rrag.index.lexical import query_terms
@@ -43,6 +44,53 @@ def _group_key(row: dict[str, Any]) -> tuple[str, int]:
     if row["issue_id"] is not None:
         return ("issue", int(row["issue_id"]))
     return ("wiki", int(row["source_id"]))
+
+
+def issue_leads(
+    hits: list[tuple[int, float]],
+    rows: dict[int, dict[str, Any]],
+    says: Callable[[list[int]], dict[int, set[str]]],
+) -> list[tuple[int, float]]:
+    """Let an issue's own chunk lead its result unless a note adds something to it.
+
+    A note's chunk carries its issue's subject, and bm25 prefers the shorter of two rows
+    that match the same words, so a one-line note can outrank its issue on a query the
+    issue answers as well; the citation would then point at a note that adds nothing. A
+    note keeps the lead only when its own text matches a query term the issue's own text
+    does not (``says``: chunk ids -> matched terms, :func:`rrag.index.lexical.body_terms`);
+    otherwise the issue's chunk, when it is among the hits, takes the note's place and
+    score, and the note follows it.
+    """
+    pairs = _note_leads(hits, rows)
+    if not pairs:
+        return hits
+    terms = says([i for pair in pairs.values() for i in pair])
+    out = list(hits)
+    for note, own in pairs.values():
+        if terms.get(note, set()) - terms.get(own, set()):
+            continue  # the note says something its issue does not: it leads
+        pos = next(p for p, (i, _) in enumerate(out) if i == note)
+        score = out[pos][1]
+        out = [h for h in out if h[0] != own]
+        out.insert(pos, (own, score))
+    return out
+
+
+def _note_leads(
+    hits: list[tuple[int, float]], rows: dict[int, dict[str, Any]]
+) -> dict[int, tuple[int, int]]:
+    """Issue id -> (its leading note's chunk, its own chunk) where a note is first."""
+    lead: dict[int, int] = {}
+    own: dict[int, int] = {}
+    for chunk_id, _ in hits:
+        row = rows.get(chunk_id)
+        if row is None or row["issue_id"] is None:
+            continue
+        issue_id = int(row["issue_id"])
+        lead.setdefault(issue_id, chunk_id)
+        if row["kind"] == "issue":
+            own.setdefault(issue_id, chunk_id)
+    return {i: (c, own[i]) for i, c in lead.items() if rows[c]["kind"] == "note" and i in own}
 
 
 def group(
@@ -93,4 +141,4 @@ def group(
     return list(results.values())
 
 
-__all__ = ["group", "snippet"]
+__all__ = ["group", "issue_leads", "snippet"]

@@ -28,7 +28,7 @@ from rrag.retrieval import fusion, glossary
 from rrag.retrieval import query as qv
 from rrag.retrieval.caller import Caller
 from rrag.retrieval.filters import ChunkMeta, Filters
-from rrag.retrieval.results import group
+from rrag.retrieval.results import group, issue_leads
 from rrag.settings import Settings
 from rrag.store.db import Store
 
@@ -217,6 +217,7 @@ class Retriever:
                 fused = self._reference_first(conn, ref, filters, projects, fused)
             with self.store.session() as session:
                 rows = chunkstore.chunk_rows(session, [i for i, _ in fused])
+            fused = issue_leads(fused, rows, lambda ids: lexical.body_terms(conn, q, ids))
             names: dict[int, str] = dict(conn.execute(text("SELECT id, name FROM projects")).all())
         if exclude is not None:
             rows = {i: r for i, r in rows.items() if r["issue_id"] != exclude}

@@ -187,3 +187,15 @@ def test_store_ahead_of_saved_index_is_caught_up_not_served_stale(world: Any) ->
 
 def _store_gen(store: Store) -> int:
     return int(store.get_meta("index_generation") or 0)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_issue_leads_unless_its_note_adds_to_the_query(world: Any, mode: str) -> None:
+    # issue 10: "Login fails with LDAP" / "Users cannot sign in when LDAP is enabled", and a
+    # note "Same with Active Directory over LDAPS"; every chunk carries the subject, and
+    # bm25 prefers the short note on words both share
+    _, _, retriever = world
+    shared = retriever.search("LDAP login", mode=mode)["results"][0]
+    assert shared["issue_id"] == 10 and shared["url"].endswith("/issues/10"), shared
+    own = next(r for r in retriever.search("active directory ldap", mode=mode)["results"])
+    assert own["issue_id"] == 10 and own["url"].endswith("/issues/10#note-1"), own
