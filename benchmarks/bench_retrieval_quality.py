@@ -8,7 +8,9 @@ available embedder on a copy of the store (``rrag index --rebuild``), and runs `
 on each query set (relevant redmine.org ids mapped to local ids through the seeder's mapping
 file): benchmarks/queries/changelog.jsonl (73 queries, session 2), changelog-heldout.jsonl
 (33 queries on randomly drawn issues, written in session 3 after the Redmine glossary was
-fixed, so the glossary was never tuned on them) and both together. Prints Markdown tables:
+fixed, so the glossary was never tuned on them), changelog-heldout2.jsonl (43 queries on
+issues drawn at random in session 4, written before the query-aware fusion was built or
+any system ran on them) and all together. Prints Markdown tables:
 quality per embedder and mode with Redmine's /search.json, per set; hybrid with the glossary
 off and on; then (with --fusions) hybrid under each fusion setting.
 
@@ -38,7 +40,13 @@ SEED_PY = ROOT / "scripts" / "redmine" / "seed.py"
 CORPUS = ROOT.parent / "shared" / "data" / "redmine-changelog-issues.jsonl"
 QUERIES = ROOT / "benchmarks" / "queries" / "changelog.jsonl"
 HELDOUT = ROOT / "benchmarks" / "queries" / "changelog-heldout.jsonl"
-QUERY_SETS = {"original": [QUERIES], "held-out": [HELDOUT], "all": [QUERIES, HELDOUT]}
+HELDOUT2 = ROOT / "benchmarks" / "queries" / "changelog-heldout2.jsonl"
+QUERY_SETS = {
+    "original": [QUERIES],
+    "held-out": [HELDOUT],
+    "held-out-2": [HELDOUT2],
+    "all": [QUERIES, HELDOUT, HELDOUT2],
+}
 MODES = ("lexical", "vector", "hybrid")
 FUSIONS = [
     ("blend, weight by embedder (default)", {}),
