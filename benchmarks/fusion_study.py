@@ -11,11 +11,12 @@ does). Offline means a variant costs milliseconds to try; whatever ships is then
 through ``rrag eval`` (bench_retrieval_quality.py).
 
 Variants: lexical and vector alone, RRF, the blend at several weights (shipped and not),
-the blend over both exact scores of the union ("full"), and with ``--title-vectors`` a
-second vector per issue of its subject alone, the issue scoring the better of the two.
+and the blend over both exact scores of the union ("full"). (Session 4's
+``--title-vectors``, a subject-only second vector per issue, shipped in session 5 as the
+index's subject slot, so every variant here now has it.)
 
     python benchmarks/fusion_study.py --data-dir DIR --provider hashing \\
-        --queries original=Q1.jsonl --queries heldout=Q2.jsonl [--k 10] [--title-vectors]
+        --queries original=Q1.jsonl --queries heldout=Q2.jsonl [--k 10]
 
 Query files use local issue ids (bench_retrieval_quality.py writes mapped copies into its
 instance dir as ``queries-*.jsonl``).
@@ -33,6 +34,8 @@ import numpy as np
 from sqlalchemy import text
 
 from rrag.index import lexical
+from rrag.index.chunking import SLOT_SHIFT, SLOTS
+from rrag.index.vectors import VectorIndex
 from rrag.retrieval import fusion
 from rrag.retrieval.caller import Caller
 from rrag.retrieval.evaluate import LabelledQuery, _metrics, load_queries
@@ -62,7 +65,7 @@ def capture(retriever: Retriever, queries: list[LabelledQuery], k: int) -> list[
             lex = lexical.search(conn, q, pool, where, params, state.terms)
             vec = retriever._vector(state, q, pool, filters, projects)
             union = sorted({i for i, _ in lex + vec})
-            vectors = np.vstack([state.vectors.index.reconstruct(i) for i in union])
+            vectors = _best_slots(state.vectors, union, qvec)
             bm25 = dict.fromkeys(union, 0.0)
             bm25.update(_bm25(conn, q, union))
             out.append(
@@ -71,7 +74,7 @@ def capture(retriever: Retriever, queries: list[LabelledQuery], k: int) -> list[
                     "qvec": qvec,
                     "lex": lex,
                     "vec": vec,
-                    "vfull": dict(zip(union, (vectors @ qvec).tolist(), strict=True)),
+                    "vfull": dict(zip(union, vectors.tolist(), strict=True)),
                     "lfull": bm25,
                     "relevant": item.relevant,
                 }
@@ -80,6 +83,18 @@ def capture(retriever: Retriever, queries: list[LabelledQuery], k: int) -> list[
     issue_of = {int(a): int(b) for a, b in rows if b is not None}
     for rec in out:
         rec["issue_of"] = issue_of
+    return out
+
+
+def _best_slots(vectors: VectorIndex, ids: list[int], qvec: np.ndarray) -> np.ndarray:
+    """Each chunk's vector score as the index computes it: its best slot."""
+    held = set(vectors.ids().tolist())
+    out = np.full(len(ids), -np.inf, np.float32)
+    for slot in range(SLOTS):
+        for n, chunk_id in enumerate(ids):
+            vector_id = chunk_id | slot << SLOT_SHIFT
+            if vector_id in held:
+                out[n] = max(out[n], float(vectors.index.reconstruct(vector_id) @ qvec))
     return out
 
 
@@ -112,24 +127,7 @@ def full_blend(w: float) -> Variant:
     return fuse
 
 
-class TitleVectors:
-    """A subject-only vector per issue chunk; an issue's vector score is the better one."""
-
-    def __init__(self, retriever: Retriever) -> None:
-        state = retriever._current()
-        with retriever.store.engine.connect() as conn:
-            rows = conn.execute(text("SELECT id, subject FROM chunks WHERE kind = 'issue'")).all()
-        self.ids = np.array([int(r[0]) for r in rows], np.int64)
-        self.titles = retriever.embedder.embed([str(r[1]) for r in rows])
-        self.chunks = np.vstack([state.vectors.index.reconstruct(int(i)) for i in self.ids])
-
-    def vector(self, rec: Record) -> Ranked:
-        scores = np.maximum(self.chunks @ rec["qvec"], self.titles @ rec["qvec"])
-        top = np.argsort(-scores, kind="stable")[:POOL]
-        return [(int(self.ids[i]), float(scores[i])) for i in top]
-
-
-def variants(provider: str, titles: TitleVectors | None) -> dict[str, Variant]:
+def variants(provider: str) -> dict[str, Variant]:
     shipped = fusion.default_vector_weight(provider)
     out: dict[str, Variant] = {
         "lexical": lambda rec: rec["lex"],
@@ -140,12 +138,6 @@ def variants(provider: str, titles: TitleVectors | None) -> dict[str, Variant]:
         label = f"blend {w}" + (" (shipped)" if w == shipped else "")
         out[label] = lambda rec, w=w: fusion.blend(rec["lex"], rec["vec"], POOL, w)
         out[f"full blend {w}"] = full_blend(w)
-    if titles is not None:
-        out["vector + title vectors"] = titles.vector
-        for w in (0.2, 0.4, 0.8, 0.9):
-            out[f"blend {w} + title vectors"] = lambda rec, w=w: fusion.blend(
-                rec["lex"], titles.vector(rec), POOL, w
-            )
     return out
 
 
@@ -163,7 +155,6 @@ def main() -> None:
     parser.add_argument("--provider", required=True)
     parser.add_argument("--queries", action="append", required=True, help="NAME=FILE")
     parser.add_argument("--k", type=int, default=10)
-    parser.add_argument("--title-vectors", action="store_true")
     args = parser.parse_args()
     os.environ.update(RRAG_DATA_DIR=str(args.data_dir), EMBEDDING_PROVIDER=args.provider)
     settings = Settings()
@@ -172,14 +163,13 @@ def main() -> None:
     for spec in args.queries:
         name, _, path = spec.partition("=")
         sets[name] = capture(retriever, load_queries(Path(path)), args.k)
-    titles = TitleVectors(retriever) if args.title_vectors else None
     sizes = {n: len(r) for n, r in sets.items()}
     print(
         "| variant | " + " | ".join(f"{n} ({c}) R / MRR / nDCG" for n, c in sizes.items()), end=""
     )
     print(f" | all ({sum(sizes.values())}) |")
     print("|---|" + "---|" * (len(sets) + 1))
-    for label, variant in variants(args.provider, titles).items():
+    for label, variant in variants(args.provider).items():
         per = {n: score(recs, variant, args.k) for n, recs in sets.items()}
         per["all"] = sum(per[n] * sizes[n] for n in sizes) / sum(sizes.values())
         cells = ["{:.3f} / {:.3f} / {:.3f}".format(*m) for m in per.values()]

@@ -16,7 +16,13 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session
 
-from rrag.index.chunking import Chunk
+from rrag.index.chunking import (
+    CHUNK_ID_MASK,
+    SLOT_SHIFT,
+    SUBJECT_VECTOR_SQL,
+    Chunk,
+    vector_texts,
+)
 
 _COLUMNS = (
     "source_kind",
@@ -122,4 +128,49 @@ def all_ids(session: Session) -> list[int]:
     return [int(r[0]) for r in session.execute(text("SELECT id FROM chunks ORDER BY id"))]
 
 
-__all__ = ["SourceChange", "all_ids", "chunk_rows", "delete_ids", "replace_source", "row_chunk"]
+def vector_ids(session: Session) -> list[int]:
+    """The FAISS ids the store's chunks should have, sorted (every slot of every chunk)."""
+    rows = session.execute(
+        text(
+            f"SELECT id FROM chunks UNION ALL SELECT id | {1 << SLOT_SHIFT} FROM chunks "
+            f"WHERE {SUBJECT_VECTOR_SQL} ORDER BY 1"
+        )
+    )
+    return [int(r[0]) for r in rows]
+
+
+def vector_count(session: Session) -> int:
+    """``len(vector_ids(session))``, without reading the ids."""
+    return int(
+        session.execute(
+            text(f"SELECT COUNT(*) + COALESCE(SUM({SUBJECT_VECTOR_SQL}), 0) FROM chunks")
+        ).scalar_one()
+    )
+
+
+def slot_texts(session: Session, ids: Sequence[int]) -> tuple[list[int], list[str]]:
+    """For FAISS ids a catch-up must add: those whose chunk still exists, and their texts."""
+    rows = chunk_rows(session, sorted({int(i) & CHUNK_ID_MASK for i in ids}))
+    out_ids: list[int] = []
+    texts: list[str] = []
+    slots_of = {i: vector_texts(row_chunk(row)) for i, row in rows.items()}
+    for vector_id in ids:
+        slots = slots_of.get(int(vector_id) & CHUNK_ID_MASK, [])
+        slot = int(vector_id) >> SLOT_SHIFT
+        if slot < len(slots):
+            out_ids.append(int(vector_id))
+            texts.append(slots[slot])
+    return out_ids, texts
+
+
+__all__ = [
+    "SourceChange",
+    "all_ids",
+    "chunk_rows",
+    "delete_ids",
+    "replace_source",
+    "row_chunk",
+    "slot_texts",
+    "vector_count",
+    "vector_ids",
+]

@@ -20,17 +20,20 @@ def check_consistency(settings: Settings, store: Store) -> dict[str, Any]:
     """Compare store and index: generations, counts, and the exact id sets.
 
     Returns ``ok``, ``store_generation``, ``index_generation``, ``chunks_in_store``,
-    ``vectors_in_index``, ``queued``, ``provider``, ``model``, ``dim`` and ``problems``
-    (one readable line each, naming the repair command).
+    ``vectors_expected`` (every slot of every chunk), ``vectors_in_index``, ``queued``,
+    ``provider``, ``model``, ``dim`` and ``problems`` (one readable line each, naming the
+    repair command).
     """
     with store.session() as session:
-        ids = np.array(chunkstore.all_ids(session), np.int64)
+        chunks = int(session.execute(text("SELECT COUNT(*) FROM chunks")).scalar_one())
+        ids = np.array(chunkstore.vector_ids(session), np.int64)
         queued = int(session.execute(text("SELECT COUNT(*) FROM index_queue")).scalar_one())
     report: dict[str, Any] = {
         "ok": False,
         "store_generation": store_generation(store),
         "index_generation": None,
-        "chunks_in_store": len(ids),
+        "chunks_in_store": chunks,
+        "vectors_expected": len(ids),
         "vectors_in_index": 0,
         "queued": queued,
         "provider": None,
@@ -64,7 +67,8 @@ def check_consistency(settings: Settings, store: Store) -> dict[str, Any]:
     extra = np.setdiff1d(vectors.ids(), ids).size
     if missing or extra:
         problems.append(
-            f"{missing} chunks lack a vector and {extra} vectors have no chunk: "
+            f"{missing} vectors the store's chunks need are missing and {extra} vectors "
+            f"belong to no chunk: "
             f"run `rrag index` (or {REBUILD_HINT[4:]})"
         )
     report["ok"] = not problems

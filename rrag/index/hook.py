@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import text
 
 from rrag.index.cache import EmbeddingCache
-from rrag.index.chunking import embed_text
+from rrag.index.chunking import vector_texts
 from rrag.index.embedders import Embedder, make_embedder
 from rrag.index.updater import IndexUpdater, load_sources
 from rrag.logs import get_logger, log_event
@@ -75,7 +75,8 @@ class IndexHook:
                     for _digest, found in load_sources(session, kind, ids, base).values():
                         chunks += found
         seen.update(fresh)
-        texts = list(dict.fromkeys(t for t in map(embed_text, chunks) if t not in self.cache))
+        texts = [t for c in chunks for t in vector_texts(c)]
+        texts = list(dict.fromkeys(t for t in texts if t not in self.cache))
         for start in range(0, len(texts), EMBED_BATCH):
             if done.is_set():
                 break  # the sync ended: the drain embeds the rest itself

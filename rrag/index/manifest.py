@@ -40,12 +40,17 @@ class Manifest:
         return json.dumps(asdict(self), sort_keys=True)
 
 
-def fsync_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically: temp file in the same dir, fsync, replace."""
+def fsync_write(path: Path, *parts: bytes | memoryview) -> None:
+    """Write ``parts`` to ``path`` atomically: temp file in the same dir, fsync, replace.
+
+    Parts are written one after another rather than joined first: the FAISS body is most of
+    the process's memory at save time, and joining would copy it.
+    """
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            for part in parts:
+                fh.write(part)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -88,15 +93,18 @@ def parse_manifest(blob: bytes, index_path: Path) -> Manifest:
         raise corrupt(index_path) from None
 
 
-def split_trailer(raw: bytes, index_path: Path) -> tuple[Manifest, bytes]:
-    """Manifest and FAISS body from one read of the file (a save may replace it meanwhile)."""
+def split_trailer(raw: bytes, index_path: Path) -> tuple[Manifest, memoryview]:
+    """Manifest and FAISS body from one read of the file (a save may replace it meanwhile).
+
+    The body is a view into ``raw``, not a copy (it is most of the file).
+    """
     if len(raw) < TAIL.size:
         raise corrupt(index_path)
     (length,) = TAIL.unpack(raw[-TAIL.size :])
     start = len(raw) - TAIL.size - length - len(MAGIC)
     if start < 0:
         raise corrupt(index_path)
-    return parse_manifest(raw[start : len(raw) - TAIL.size], index_path), raw[:start]
+    return parse_manifest(raw[start : len(raw) - TAIL.size], index_path), memoryview(raw)[:start]
 
 
 def corrupt(path: Path) -> IndexStateError:

@@ -5,7 +5,10 @@ turns a batch of queue rows into chunk + FTS rows, deletes those queue rows and 
 store's ``index_generation`` in one transaction; the FAISS file is saved afterwards with
 the same generation. A crash between the two leaves the store ahead of the index, which
 :func:`open_vectors` detects and :meth:`catch_up` repairs from the store: chunk ids are
-never reused, so the set difference of ids says exactly what to add and remove.
+never reused, and the FAISS ids a chunk should have follow from its row
+(:func:`rrag.index.chunkstore.vector_ids`), so the set difference of ids says exactly
+what to add and remove; an index saved before a chunk gained a slot is caught up the
+same way.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from sqlmodel import Session, col, select
 from rrag.errors import IndexStateError
 from rrag.index import chunkstore
 from rrag.index.cache import EmbeddingCache
-from rrag.index.chunking import Chunk, embed_text, issue_chunks, wiki_chunks
+from rrag.index.chunking import Chunk, issue_chunks, vector_entries, wiki_chunks
 from rrag.index.embedders import Embedder, make_embedder
 from rrag.index.manifest import REBUILD_HINT, Manifest, heal_sidecar
 from rrag.index.vectors import VectorIndex, load
@@ -119,8 +122,7 @@ class IndexUpdater:
         finally:
             self._lock.release()
 
-    def _embed(self, chunks: list[Chunk]) -> np.ndarray:
-        texts = [embed_text(c) for c in chunks]
+    def _embed(self, texts: list[str]) -> np.ndarray:
         if self.cache is None:
             return self.embedder.embed(texts)
         return self.cache.embed(self.embedder, texts)
@@ -197,21 +199,23 @@ class IndexUpdater:
             self.store.set_meta(session, GENERATION_KEY, str(generation))
         # Embedding happens after the commit so the write lock is held briefly; a crash
         # here leaves the store ahead of the index, which the next catch-up repairs.
-        embedded = self._embed([c for _, c in added])
-        vectors.remove(removed)
-        vectors.add(np.array([i for i, _ in added], np.int64), embedded)
+        ids, texts = vector_entries(added)
+        embedded = self._embed(texts)
+        vectors.remove_chunks(removed)
+        vectors.add(ids, embedded)
         vectors.manifest.generation = -1  # dirty until saved with the store's generation
         return done, len(added), len(removed)
 
     def _catch_up(self, vectors: VectorIndex) -> int:
-        """Make the FAISS ids equal the store's chunk ids; returns how many changed."""
+        """Make the FAISS ids equal the ids the store's chunks should have; returns how many
+        vectors changed."""
         if (
             vectors.manifest.generation == store_generation(self.store)
-            and vectors.count == self._store_count()
+            and vectors.count == self._expected_count()
         ):
             return 0
         with self.store.session() as session:
-            in_store = np.array(chunkstore.all_ids(session), np.int64)
+            in_store = np.array(chunkstore.vector_ids(session), np.int64)
         in_index = vectors.ids()
         extra = np.setdiff1d(in_index, in_store)
         missing = np.setdiff1d(in_store, in_index)
@@ -219,11 +223,8 @@ class IndexUpdater:
         for start in range(0, len(missing), 2048):
             part = [int(i) for i in missing[start : start + 2048]]
             with self.store.session() as session:
-                rows = chunkstore.chunk_rows(session, part)
-            ids = [i for i in part if i in rows]
-            vectors.add(
-                np.array(ids, np.int64), self._embed([chunkstore.row_chunk(rows[i]) for i in ids])
-            )
+                ids, texts = chunkstore.slot_texts(session, part)
+            vectors.add(ids, self._embed(texts))
         changed = len(extra) + len(missing)
         if changed or vectors.manifest.generation != store_generation(self.store):
             log_event(
@@ -237,9 +238,9 @@ class IndexUpdater:
             self._save(vectors, store_generation(self.store))
         return changed
 
-    def _store_count(self) -> int:
+    def _expected_count(self) -> int:
         with self.store.session() as session:
-            return int(session.execute(text("SELECT COUNT(*) FROM chunks")).scalar_one())
+            return chunkstore.vector_count(session)
 
     def repair(self) -> int:
         """Catch the saved index up with the store (no queue draining)."""

@@ -1,7 +1,8 @@
 """The FAISS vector index, saved atomically with its manifest in a trailer.
 
 ``chunks.index`` is a plain FAISS file (``IndexIDMap2`` over inner-product flat search on
-normalised vectors, ids = chunk row ids) followed by a trailer holding the manifest JSON
+normalised vectors; a chunk has one vector per slot, at FAISS id ``chunk_id | slot << 40``,
+see :func:`rrag.index.chunking.vector_texts`) followed by a trailer holding the manifest JSON
 (:mod:`rrag.index.manifest`); FAISS's reader stops at the end of its own data, so the file
 stays readable by ``faiss.read_index``. Because the trailer travels inside the one file that
 ``os.replace`` swaps, a crash mid-save leaves the whole old or the whole new generation.
@@ -17,6 +18,7 @@ import faiss
 import numpy as np
 
 from rrag.errors import IndexStateError
+from rrag.index.chunking import CHUNK_ID_MASK, SLOT_SHIFT, SLOTS
 from rrag.index.manifest import (
     MAGIC,
     REBUILD_HINT,
@@ -40,8 +42,14 @@ def versions() -> dict[str, str]:
 faiss.omp_set_num_threads(1)
 
 
+def every_slot(chunk_ids: np.ndarray | list[int]) -> np.ndarray:
+    """The FAISS ids every slot of ``chunk_ids`` would have."""
+    base = np.asarray(chunk_ids, np.int64)
+    return np.concatenate([base | (slot << SLOT_SHIFT) for slot in range(SLOTS)])
+
+
 class VectorIndex:
-    """Chunk vectors in FAISS, keyed by chunk row id."""
+    """Chunk vectors in FAISS: FAISS ids are vector ids (chunk row id plus slot)."""
 
     def __init__(self, manifest: Manifest, index: Any | None = None) -> None:
         self.manifest = manifest
@@ -51,25 +59,34 @@ class VectorIndex:
 
     @property
     def count(self) -> int:
+        """Vectors held (a chunk may have more than one)."""
         return int(self.index.ntotal)
 
     def ids(self) -> np.ndarray:
+        """Every vector id held."""
         return faiss.vector_to_array(self.index.id_map).astype(np.int64)
 
-    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+    def add(self, ids: np.ndarray | list[int], vectors: np.ndarray) -> None:
         if len(ids):
             self.index.add_with_ids(
                 np.ascontiguousarray(vectors, np.float32), np.asarray(ids, np.int64)
             )
 
     def remove(self, ids: np.ndarray | list[int]) -> None:
+        """Drop these vector ids."""
         if len(ids):
             self.index.remove_ids(np.asarray(ids, np.int64))  # type: ignore[arg-type]
+
+    def remove_chunks(self, chunk_ids: np.ndarray | list[int]) -> None:
+        """Drop every vector of these chunks."""
+        if len(chunk_ids):
+            self.remove(every_slot(chunk_ids))
 
     def search(
         self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
     ) -> list[tuple[int, float]]:
-        """Top ``k`` (id, score); ``allowed`` (chunk ids) filters before the cut."""
+        """Top ``k`` (chunk id, score), a chunk scoring its best vector; ``allowed`` (chunk
+        ids) filters before the cut."""
         if self.count == 0 or k <= 0:
             return []
         params = None
@@ -78,20 +95,26 @@ class VectorIndex:
                 return []
             params = faiss.SearchParameters(
                 # type: ignore[call-arg]
-                sel=faiss.IDSelectorBatch(allowed.astype(np.int64))
+                sel=faiss.IDSelectorBatch(every_slot(allowed))
             )
+        # The best k chunks' best vectors all rank within the first k * SLOTS vectors.
         scores, ids = self.index.search(
-            query.reshape(1, -1).astype(np.float32), min(k, self.count), params=params
+            query.reshape(1, -1).astype(np.float32), min(k * SLOTS, self.count), params=params
         )
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+        best: dict[int, float] = {}
+        for vector_id, score in zip(ids[0], scores[0], strict=True):
+            if vector_id >= 0:
+                # scores come best first, so a chunk's first hit is its best slot
+                best.setdefault(int(vector_id) & CHUNK_ID_MASK, float(score))
+        return list(best.items())[:k]
 
     def save(self, index_path: Path, meta_path: Path) -> None:
         self.manifest.count = self.count
         self.manifest.built_at = datetime.now(UTC).isoformat(timespec="seconds")
         self.manifest.versions = versions()
-        body = faiss.serialize_index(self.index).tobytes()
+        body = faiss.serialize_index(self.index).data  # a view of the uint8 array, no copy
         manifest = self.manifest.to_json().encode()
-        fsync_write(index_path, body + MAGIC + manifest + TAIL.pack(len(manifest)))
+        fsync_write(index_path, body, MAGIC + manifest + TAIL.pack(len(manifest)))
         fsync_write(meta_path, manifest)
 
 
@@ -114,4 +137,4 @@ def load(index_path: Path) -> VectorIndex:
     return VectorIndex(manifest, index)
 
 
-__all__ = ["VectorIndex", "load", "versions"]
+__all__ = ["VectorIndex", "every_slot", "load", "versions"]

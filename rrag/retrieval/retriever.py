@@ -79,8 +79,10 @@ class Retriever:
         vectors = open_vectors(self.settings, self.embedder)
         with self.store.engine.connect() as conn:
             meta = ChunkMeta.load(conn)
-        if vectors.manifest.generation != signature[1] or vectors.count != len(meta.ids):
-            self._catch_up(vectors, meta.ids)
+        with self.store.session() as session:
+            expected = np.array(chunkstore.vector_ids(session), np.int64)
+        if vectors.manifest.generation != signature[1] or vectors.count != len(expected):
+            self._catch_up(vectors, expected)
         log_event(
             log,
             "retriever_loaded",
@@ -93,21 +95,18 @@ class Retriever:
         terms = lexical.TermStats(fraction=self.settings.retrieval.common_term_fraction)
         return _State(vectors, meta, signature, terms)
 
-    def _catch_up(self, vectors: VectorIndex, in_store: np.ndarray) -> None:
-        missing = np.setdiff1d(in_store, vectors.ids())
+    def _catch_up(self, vectors: VectorIndex, expected: np.ndarray) -> None:
+        """Make the in-memory index hold exactly the ``expected`` vector ids."""
+        missing = np.setdiff1d(expected, vectors.ids())
         if len(missing) > MAX_MEMORY_CATCH_UP:
             raise IndexStateError(
-                f"the vector index lags the store by {len(missing)} chunks: run `rrag index`",
+                f"the vector index lags the store by {len(missing)} vectors: run `rrag index`",
                 missing=len(missing),
             )
-        vectors.remove(np.setdiff1d(vectors.ids(), in_store))
+        vectors.remove(np.setdiff1d(vectors.ids(), expected))
         with self.store.session() as session:
-            rows = chunkstore.chunk_rows(session, [int(i) for i in missing])
-        ids = [i for i in rows]
-        vectors.add(
-            np.array(ids, np.int64),
-            self.embedder.embed([embed_text(chunkstore.row_chunk(rows[i])) for i in ids]),
-        )
+            ids, texts = chunkstore.slot_texts(session, [int(i) for i in missing])
+        vectors.add(ids, self.embedder.embed(texts))
         log_event(log, "retriever_caught_up_in_memory", added=len(ids))
 
     def _current(self) -> _State:

@@ -49,15 +49,16 @@ def test_prefetched_drain_writes_the_same_index_as_a_plain_drain(tmp_path: Path)
         worker = threading.Thread(target=hook.prefetch, args=(done,))
         worker.start()
         deadline = time.monotonic() + 30
-        while len(hook.cache) < 120 and time.monotonic() < deadline:  # 40 issues x 3 chunks
+        # 40 issues x 3 chunks, and each issue's subject vector
+        while len(hook.cache) < 160 and time.monotonic() < deadline:
             time.sleep(0.02)
         done.set()
         worker.join()
-        assert len(hook.cache) == 120
+        assert len(hook.cache) == 160
         hook()
-        assert (hook.cache.hits, hook.cache.misses, len(hook.cache)) == (120, 0, 0)
+        assert (hook.cache.hits, hook.cache.misses, len(hook.cache)) == (160, 0, 0)
         expected, got = _vectors(plain), _vectors(ahead)
-        assert got.keys() == expected.keys() and len(got) == 120
+        assert got.keys() == expected.keys() and len(got) == 160
         assert all(np.array_equal(got[i], expected[i]) for i in got)
         assert check_consistency(ahead, stores[1])["ok"]
     finally:
@@ -97,7 +98,7 @@ def test_a_sync_job_embeds_while_it_fetches(tmp_path: Path) -> None:
     result, hook, consistent = _full_sync(tmp_path, 800, IndexHook, delay_s=0.004)
     assert result["status"] == "finished", result
     assert hook.cache.hits > 0  # the prefetch ran during the fetch and the drain used it
-    assert hook.cache.hits + hook.cache.misses == 800
+    assert hook.cache.hits + hook.cache.misses == 1600  # each issue: its chunk and subject
     assert consistent
 
 
@@ -109,7 +110,7 @@ class _BrokenPrefetch(IndexHook):
 def test_a_failing_prefetch_only_costs_the_head_start(tmp_path: Path) -> None:
     result, hook, consistent = _full_sync(tmp_path, 120, _BrokenPrefetch)
     assert result["status"] == "finished", result
-    assert (hook.cache.hits, hook.cache.misses) == (0, 120)
+    assert (hook.cache.hits, hook.cache.misses) == (0, 240)  # chunk and subject vectors
     assert consistent
 
 

@@ -1,0 +1,107 @@
+"""Subject vectors: a chunk may hold several FAISS vectors (slots) and scores its best one.
+
+An issue's own chunk has a second vector of its subject alone (``rrag.index.chunking.
+vector_texts``). The tests prove the layout in ``VectorIndex`` (one result per chunk, its
+best slot, filters and removal covering every slot), that a search through the Retriever
+scores an issue by its subject when a long description would dilute the whole-chunk
+vector, and that an index saved before the slot existed is caught up, not served short.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rrag.index import IndexUpdater, Manifest, VectorIndex, check_consistency
+from rrag.index.chunking import SLOT_SHIFT
+from rrag.index.vectors import load
+from rrag.retrieval import Retriever
+from rrag.store.db import open_store
+from tests.index import seed
+
+SUBJECT = "Printer jams on duplex pages"
+# long enough that the subject's words are a small part of the whole-chunk vector
+DESCRIPTION = " ".join(
+    f"The {w} network switch in building {n} drops packets after the firmware upgrade."
+    for n, w in enumerate(("north", "south", "east", "west", "main", "spare") * 4)
+)
+
+
+def _unit(rows: list[list[float]]) -> np.ndarray:
+    m = np.array(rows, np.float32)
+    return m / np.linalg.norm(m, axis=1, keepdims=True)
+
+
+def test_a_chunk_is_returned_once_with_its_best_slot() -> None:
+    index = VectorIndex(Manifest(0, "test", "test", 3))
+    subject_slot = 1 << SLOT_SHIFT
+    index.add(
+        [7, 7 | subject_slot, 8, 9],
+        _unit([[1, 0, 0], [0, 1, 0], [0.6, 0.8, 0], [0, 0, 1]]),
+    )
+    query = _unit([[0, 1, 0]])[0]
+    hits = index.search(query, 3)
+    assert [c for c, _ in hits] == [7, 8, 9]  # 7 by its second slot, once
+    assert abs(hits[0][1] - 1.0) < 1e-6 and abs(hits[1][1] - 0.8) < 1e-6
+    assert index.search(query, 1) == hits[:1]
+    # the filter names chunks; it admits every slot of them
+    assert [c for c, _ in index.search(query, 3, allowed=np.array([7, 9]))] == [7, 9]
+    assert abs(index.search(query, 3, allowed=np.array([7]))[0][1] - 1.0) < 1e-6
+    index.remove_chunks([7])
+    assert sorted(index.ids().tolist()) == [8, 9]
+
+
+def _world(tmp_path: Path) -> tuple[Any, Any]:
+    settings = seed.hashing_settings(tmp_path / "data")
+    store = open_store(settings.store.data_dir)
+    seed.project(store, 1)
+    seed.issue(store, 1, SUBJECT, DESCRIPTION, notes=[{"id": 5, "notes": "seen on floor 2"}])
+    seed.issue(store, 2, "Duplex printing option missing from the dialog", "only simplex")
+    IndexUpdater(settings, store).drain()
+    return settings, store
+
+
+def test_an_issue_scores_by_its_subject_when_the_description_dilutes_it(
+    tmp_path: Path,
+) -> None:
+    settings, store = _world(tmp_path)
+    try:
+        report = check_consistency(settings, store)
+        # 3 chunks (two issues and a note); each issue also has its subject vector
+        assert (report["ok"], report["chunks_in_store"], report["vectors_in_index"]) == (
+            True,
+            3,
+            5,
+        )
+        top = Retriever(settings, store).search(SUBJECT.lower(), mode="vector")["results"][0]
+        # the query is the subject, so its subject vector is the query's own vector
+        assert top["issue_id"] == 1 and top["score"] > 0.999, top
+        assert top["url"].endswith("/issues/1")
+    finally:
+        store.close()
+
+
+def _strip_subject_slots(settings: Any) -> None:
+    """Save the index as a version without subject vectors would have (same generation)."""
+    vectors = load(settings.store.index_path)
+    vectors.remove([i for i in vectors.ids().tolist() if i >> SLOT_SHIFT])
+    vectors.save(settings.store.index_path, settings.store.index_meta_path)
+
+
+def test_an_index_saved_without_subject_vectors_is_caught_up(tmp_path: Path) -> None:
+    settings, store = _world(tmp_path)
+    try:
+        _strip_subject_slots(settings)
+        report = check_consistency(settings, store)
+        assert not report["ok"] and report["vectors_in_index"] == 3
+        assert "2 vectors the store's chunks need are missing" in report["problems"][0]
+        # a reader catches up in memory rather than scoring without the subject vectors
+        top = Retriever(settings, store).search(SUBJECT.lower(), mode="vector")["results"][0]
+        assert top["issue_id"] == 1 and top["score"] > 0.999, top
+        assert IndexUpdater(settings, store).repair() == 2
+        report = check_consistency(settings, store)
+        assert report["ok"] and report["vectors_in_index"] == report["vectors_expected"] == 5
+    finally:
+        store.close()
