@@ -1,5 +1,3 @@
-import sys
+from rrag.cli.entry import run
 
-from rrag.cli.main import main
-
-sys.exit(main())
+run()
