@@ -116,20 +116,34 @@ def _word_weight(word: str) -> float:
     return 0.6 + min(len(word), 12) / 12  # longer words are rarer: an IDF stand-in
 
 
-def _char_hashes(words: list[str]) -> np.ndarray:
-    if not words:
-        return np.zeros(0, np.uint64)
-    text = " " + " ".join(words) + " "
-    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    grams = []
+def _char_hashes(contents: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
+    """Character 3- and 4-gram hashes of each text's content words (``" " + words + " "``)
+    and the text each belongs to: per text its 3-grams, then its 4-grams, in order."""
+    texts = [" " + " ".join(words) + " " if words else "" for words in contents]
+    lengths = np.array([len(t) for t in texts], np.int64)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    rows = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+    hashes, owners = [], []
     for n in (3, 4):
         if len(codes) < n:
             continue
         h = np.zeros(len(codes) - n + 1, np.uint64)
         for j in range(n):
             h = h * _P + codes[j : len(codes) - n + 1 + j]
-        grams.append(h + np.uint64(n))
-    return np.concatenate(grams) if grams else np.zeros(0, np.uint64)
+        # a gram is kept when it ends inside the text it starts in
+        owner = rows[: len(h)]
+        keep = np.arange(len(h)) + n <= starts[owner] + lengths[owner]
+        hashes.append(h[keep] + np.uint64(n))
+        owners.append(owner[keep])
+    if not hashes:
+        return np.zeros(0, np.uint64), np.zeros(0, np.int64)
+    # stable sort by text: each text's 3-grams stay ahead of its 4-grams, in position order
+    order = np.argsort(np.concatenate(owners), kind="stable")
+    return np.concatenate(hashes)[order], np.concatenate(owners)[order]
+
+
+_FAMILIES = ("words", "pairs", "chars")
 
 
 class HashingEmbedder:
@@ -141,35 +155,51 @@ class HashingEmbedder:
     def __init__(self, dim: int = 256) -> None:
         self.dim = dim
 
-    def _project(self, hashes: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """One vector per text. The tokenising is per text; the hashing, bucketing and
+        normalising run once over the whole batch (a text's vector does not depend on the
+        batch it came in), which is most of the cost when done per text."""
+        tokens: list[str] = []  # words and word pairs, crc32-hashed together
+        weights: list[float] = []
+        slots: list[int] = []  # text * 3 + family
+        contents: list[list[str]] = []
+        for row, text in enumerate(texts):
+            words = _WORD.findall(unicodedata.normalize("NFKC", text).lower())
+            counts = Counter(words)
+            tokens += counts
+            weights += [(1 + math.log(c)) * _word_weight(w) for w, c in counts.items()]
+            slots += [3 * row] * len(counts)
+            content = [w for w in words if w not in STOP_WORDS]
+            pairs = [f"{a} {b}" for a, b in itertools.pairwise(content)]
+            tokens += pairs
+            weights += [1.0] * len(pairs)
+            slots += [3 * row + 1] * len(pairs)
+            contents.append(content)
+        grams, owners = _char_hashes(contents)
+        hashes = np.concatenate([_crc(tokens), grams])
+        weight = np.concatenate([np.array(weights, np.float64), np.ones(len(grams))])
+        slot = np.concatenate([np.array(slots, np.int64), 3 * owners + 2])
         mixed = _mix(hashes)
         buckets = (mixed % np.uint64(self.dim)).astype(np.int64)
         signs = np.where((mixed >> np.uint64(63)) == 1, -1.0, 1.0)
-        vec = np.bincount(buckets, weights=signs * weights, minlength=self.dim)
-        norm = float(np.linalg.norm(vec))
-        return vec / norm if norm > 0 else vec
+        families = (
+            np.bincount(
+                slot * self.dim + buckets,
+                weights=signs * weight,
+                minlength=len(texts) * 3 * self.dim,
+            )
+            .reshape(len(texts), 3, self.dim)
+            .astype(np.float64, copy=False)
+        )  # int when empty
+        families = _unit(families)  # each family normalised on its own, then blended
+        blended = sum(_WEIGHTS[f] * families[:, n] for n, f in enumerate(_FAMILIES))
+        return _unit(np.asarray(blended)).astype(np.float32).reshape(len(texts), self.dim)
 
-    def embed_one(self, text: str) -> np.ndarray:
-        words = _WORD.findall(unicodedata.normalize("NFKC", text).lower())
-        counts = Counter(words)
-        uniq = list(counts)
-        w_weights = np.array([(1 + math.log(counts[w])) * _word_weight(w) for w in uniq])
-        content = [w for w in words if w not in STOP_WORDS]
-        pairs = [f"{a} {b}" for a, b in itertools.pairwise(content)]
-        chars = _char_hashes(content)
-        vec = (
-            _WEIGHTS["words"] * self._project(_crc(uniq), w_weights)
-            + _WEIGHTS["pairs"] * self._project(_crc(pairs), np.ones(len(pairs)))
-            + _WEIGHTS["chars"] * self._project(chars, np.ones(len(chars)))
-        )
-        norm = float(np.linalg.norm(vec))
-        return (vec / norm if norm > 0 else vec).astype(np.float32)
 
-    def embed(self, texts: list[str]) -> np.ndarray:
-        out = np.zeros((len(texts), self.dim), np.float32)
-        for i, text in enumerate(texts):
-            out[i] = self.embed_one(text)
-        return out
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    """Scale each vector along the last axis to length 1 (all-zero ones stay zero)."""
+    norms = np.sqrt(np.einsum("...d,...d->...", vectors, vectors))[..., None]
+    return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
 
 
 __all__ = ["STOP_WORDS", "HashingEmbedder"]

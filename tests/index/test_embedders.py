@@ -44,6 +44,20 @@ def test_hashing_is_normalised_and_same_across_processes() -> None:
     assert sims[0, 1] > sims[0, 2]
 
 
+def test_hashing_vectors_do_not_depend_on_the_batch() -> None:
+    # the sync's prefetch and the drain embed the same texts in different batches
+    texts = [*TEXTS, "", "   ", "a", "the of", "ＦＵＬＬ width ünïcödé", "x" * 3000, TEXTS[0]]
+    embedder = HashingEmbedder(64)
+    batch = embedder.embed(texts)
+    alone = np.vstack([embedder.embed([t]) for t in texts])
+    assert batch.shape == (len(texts), 64) and batch.dtype == np.float32
+    assert np.array_equal(batch, alone)
+    assert np.array_equal(batch[0], batch[-1])
+    assert not batch[3].any() and not batch[4].any()  # nothing to hash: a zero vector
+    assert np.allclose(np.linalg.norm(batch[[0, 1, 2, 5, 6, 7, 8]], axis=1), 1.0, atol=1e-5)
+    assert embedder.embed([]).shape == (0, 64)
+
+
 def test_sentence_transformers_offline_and_auto(tmp_path: Path) -> None:
     settings = seed.hashing_settings(tmp_path).model_copy(
         update={"embedding": EmbeddingSettings(provider="auto")}
