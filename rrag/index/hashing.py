@@ -144,6 +144,8 @@ def _char_hashes(contents: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
 
 
 _FAMILIES = ("words", "pairs", "chars")
+# texts hashed together: bounds the float64 working arrays (3 x dim per text, ~6 MB at 256)
+BATCH = 1024
 
 
 class HashingEmbedder:
@@ -157,8 +159,12 @@ class HashingEmbedder:
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """One vector per text. The tokenising is per text; the hashing, bucketing and
-        normalising run once over the whole batch (a text's vector does not depend on the
-        batch it came in), which is most of the cost when done per text."""
+        normalising run once per slice of ``BATCH`` texts (a text's vector does not depend
+        on the batch it came in), which is most of the cost when done per text."""
+        parts = [self._embed(texts[i : i + BATCH]) for i in range(0, len(texts), BATCH)]
+        return np.vstack(parts) if parts else np.zeros((0, self.dim), np.float32)
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
         tokens: list[str] = []  # words and word pairs, crc32-hashed together
         weights: list[float] = []
         slots: list[int] = []  # text * 3 + family
