@@ -14,7 +14,7 @@ same way.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -38,6 +38,7 @@ from rrag.sync.jobs import StoreLock
 log = get_logger("index.updater")
 GENERATION_KEY = "index_generation"
 BATCH_SOURCES = 256
+CATCH_UP_BATCH = 2048  # vectors embedded per store read during a catch-up
 
 
 def store_generation(store: Store) -> int:
@@ -89,6 +90,35 @@ def load_sources(
         if page.id is not None and project is not None:
             out[page.id] = (page.content_hash, wiki_chunks(page, project, base_url))
     return out
+
+
+def align(
+    vectors: VectorIndex,
+    expected: np.ndarray,
+    store: Store,
+    embed: Callable[[list[str]], np.ndarray],
+    max_missing: int | None = None,
+) -> tuple[int, int]:
+    """Make ``vectors`` hold exactly the ``expected`` vector ids: drop the others and embed
+    the missing ones from the store's chunk rows. Returns (missing, extra) counts.
+
+    The one catch-up for the writer (:meth:`IndexUpdater.repair`, drains) and for readers
+    (the Retriever, in memory); ``max_missing`` refuses a gap too large to fill in memory.
+    """
+    missing = np.setdiff1d(expected, vectors.ids())
+    if max_missing is not None and len(missing) > max_missing:
+        raise IndexStateError(
+            f"the vector index lags the store by {len(missing)} vectors: run `rrag index`",
+            missing=len(missing),
+        )
+    extra = np.setdiff1d(vectors.ids(), expected)
+    vectors.remove(extra)
+    for start in range(0, len(missing), CATCH_UP_BATCH):
+        with store.session() as session:
+            part = missing[start : start + CATCH_UP_BATCH].tolist()
+            ids, texts = chunkstore.slot_texts(session, part)
+        vectors.add(ids, embed(texts))
+    return len(missing), len(extra)
 
 
 def _current_hash(session: Session, kind: str, source_id: int) -> str | None:
@@ -215,23 +245,15 @@ class IndexUpdater:
         ):
             return 0
         with self.store.session() as session:
-            in_store = np.array(chunkstore.vector_ids(session), np.int64)
-        in_index = vectors.ids()
-        extra = np.setdiff1d(in_index, in_store)
-        missing = np.setdiff1d(in_store, in_index)
-        vectors.remove(extra)
-        for start in range(0, len(missing), 2048):
-            part = [int(i) for i in missing[start : start + 2048]]
-            with self.store.session() as session:
-                ids, texts = chunkstore.slot_texts(session, part)
-            vectors.add(ids, self._embed(texts))
-        changed = len(extra) + len(missing)
+            expected = np.array(chunkstore.vector_ids(session), np.int64)
+        added, removed = align(vectors, expected, self.store, self._embed)
+        changed = added + removed
         if changed or vectors.manifest.generation != store_generation(self.store):
             log_event(
                 log,
                 "index_caught_up",
-                added=len(missing),
-                removed=len(extra),
+                added=added,
+                removed=removed,
                 from_generation=vectors.manifest.generation,
                 to_generation=store_generation(self.store),
             )
@@ -271,8 +293,10 @@ class IndexUpdater:
 
 __all__ = [
     "BATCH_SOURCES",
+    "CATCH_UP_BATCH",
     "GENERATION_KEY",
     "IndexUpdater",
+    "align",
     "load_sources",
     "open_vectors",
     "store_generation",

@@ -17,11 +17,11 @@ from typing import Any
 import numpy as np
 from sqlalchemy import text
 
-from rrag.errors import IndexStateError, InputError
+from rrag.errors import InputError
 from rrag.index import chunkstore, lexical
 from rrag.index.chunking import embed_text
 from rrag.index.embedders import Embedder, make_embedder
-from rrag.index.updater import open_vectors, store_generation
+from rrag.index.updater import align, open_vectors, store_generation
 from rrag.index.vectors import VectorIndex
 from rrag.logs import get_logger, log_event
 from rrag.retrieval import fusion, glossary
@@ -97,17 +97,10 @@ class Retriever:
 
     def _catch_up(self, vectors: VectorIndex, expected: np.ndarray) -> None:
         """Make the in-memory index hold exactly the ``expected`` vector ids."""
-        missing = np.setdiff1d(expected, vectors.ids())
-        if len(missing) > MAX_MEMORY_CATCH_UP:
-            raise IndexStateError(
-                f"the vector index lags the store by {len(missing)} vectors: run `rrag index`",
-                missing=len(missing),
-            )
-        vectors.remove(np.setdiff1d(vectors.ids(), expected))
-        with self.store.session() as session:
-            ids, texts = chunkstore.slot_texts(session, [int(i) for i in missing])
-        vectors.add(ids, self.embedder.embed(texts))
-        log_event(log, "retriever_caught_up_in_memory", added=len(ids))
+        added, removed = align(
+            vectors, expected, self.store, self.embedder.embed, max_missing=MAX_MEMORY_CATCH_UP
+        )
+        log_event(log, "retriever_caught_up_in_memory", added=added, removed=removed)
 
     def _current(self) -> _State:
         self.reload_if_stale()
