@@ -105,3 +105,25 @@ def test_an_index_saved_without_subject_vectors_is_caught_up(tmp_path: Path) -> 
         assert report["ok"] and report["vectors_in_index"] == report["vectors_expected"] == 5
     finally:
         store.close()
+
+
+def test_a_search_in_any_thread_runs_faiss_on_one_openmp_thread() -> None:
+    # OpenMP keeps the thread count per thread: a worker thread (API handler, side read)
+    # left at the default spin-waits on every core (rrag/index/vectors.py)
+    import threading
+
+    import faiss
+
+    index = VectorIndex(Manifest(0, "test", "test", 3))
+    index.add([1, 2], _unit([[1, 0, 0], [0, 1, 0]]))
+    seen: list[int] = []
+
+    def search() -> None:
+        faiss.omp_set_num_threads(max(2, faiss.omp_get_max_threads()))  # a worker's default
+        assert [i for i, _ in index.search(_unit([[1, 0.1, 0]])[0], 1)] == [1]
+        seen.append(faiss.omp_get_max_threads())
+
+    worker = threading.Thread(target=search)
+    worker.start()
+    worker.join()
+    assert seen == [1]
