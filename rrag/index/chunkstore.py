@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from rrag.index.chunking import (
@@ -106,8 +107,9 @@ def replace_source(
     return change
 
 
-def chunk_rows(session: Session, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-    """Full rows of the chunks ``ids`` (missing ids are simply absent)."""
+def chunk_rows(session: Session | Connection, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Full rows of the chunks ``ids`` (missing ids are simply absent); a search passes
+    the connection it already reads on."""
     found: dict[int, dict[str, Any]] = {}
     for start in range(0, len(ids), 500):
         part = {f"i{n}": int(v) for n, v in enumerate(ids[start : start + 500])}

@@ -30,6 +30,7 @@ from rrag.retrieval.caller import Caller
 from rrag.retrieval.filters import ChunkMeta, Filters
 from rrag.retrieval.results import group, issue_leads
 from rrag.settings import Settings
+from rrag.store import reads
 from rrag.store.db import Store
 
 log = get_logger("retrieval")
@@ -199,16 +200,26 @@ class Retriever:
             projects = filters.visible_projects(conn)
             lex: list[tuple[int, float]] = []
             vec: list[tuple[int, float]] = []
+            # hybrid: the FAISS search and lexical's second FTS5 query run on side workers
+            # while this thread runs the first FTS5 query (rrag.store.reads)
+            vec_later = (
+                reads.submit(lambda: self._vector(state, q, pool, filters, projects))
+                if mode == "hybrid"
+                else None
+            )
             if mode in ("lexical", "hybrid"):
                 where, params = filters.sql(projects)
-                lex = lexical.search(conn, q, pool, where, params, state.terms)
-            if mode in ("vector", "hybrid"):
+                lex = lexical.search(
+                    conn, q, pool, where, params, state.terms, side=self.store.engine
+                )
+            if vec_later is not None:
+                vec = vec_later.result()
+            elif mode == "vector":
                 vec = self._vector(state, q, pool, filters, projects)
             fused = self._fuse(mode, lex, vec, pool)
             if ref is not None:
                 fused = self._reference_first(conn, ref, filters, projects, fused)
-            with self.store.session() as session:
-                rows = chunkstore.chunk_rows(session, [i for i, _ in fused])
+            rows = chunkstore.chunk_rows(conn, [i for i, _ in fused])
             fused = issue_leads(fused, rows, lambda ids: lexical.body_terms(conn, q, ids))
             names: dict[int, str] = dict(conn.execute(text("SELECT id, name FROM projects")).all())
         if exclude is not None:

@@ -50,13 +50,10 @@ def test_fast_path_equals_filtered_query(
     with mixed_store.engine.connect() as conn:
         where, params = filters.sql(filters.visible_projects(conn))
         got = lexical.search(conn, query, limit, where, params, stats)
-        terms = lexical.query_terms(query)
-        common = stats.common(conn, terms) if stats else []
-        rare = [t for t in terms if t not in common]
-        plan = [lexical._any(rare), f"({lexical._any(rare)}) AND ({lexical._any(common)})"]
-        if not (common and rare):
-            plan = [lexical._any(terms)]
+        side = lexical.search(conn, query, limit, where, params, stats, side=mixed_store.engine)
+        plan = lexical.query_plan(conn, lexical.query_terms(query), stats)
         assert got == lexical._ranked(conn, plan, limit, where, dict(params))[0]
+    assert side == got  # the second query on a side read ranks the same
     assert got and len(got) <= limit
 
 
@@ -66,12 +63,14 @@ def _all_scores(conn, match: str) -> dict[int, float]:  # type: ignore[no-untype
 
 @pytest.mark.parametrize("limit", [3, 10, 40, 240])
 def test_common_terms_score_but_do_not_recruit(mixed_store, limit: int) -> None:  # type: ignore[no-untyped-def]
-    query = "crash case 17 ldap"
+    query = "crash timeout 17 pdf"
     with mixed_store.engine.connect() as conn:
-        stats = lexical.TermStats(fraction=0.9, min_rows=0)
-        assert stats.common(conn, lexical.query_terms(query)) == ["case"]
+        # "timeout" is in 96 of the 240 chunks: common, yet under half, so it still weighs
+        stats = lexical.TermStats(fraction=0.35, min_rows=0)
+        assert stats.common(conn, lexical.query_terms(query)) == ["timeout"]
+        assert stats.weightless(conn, ["timeout"]) == []
         full = _all_scores(conn, lexical.fts_query(query) or "")
-        with_rare = set(_all_scores(conn, '"crash" OR "17" OR "ldap"'))
+        with_rare = set(_all_scores(conn, '"crash" OR "17" OR "pdf"'))
         got = lexical.search(conn, query, limit, stats=stats)
     expected = sorted(
         ((i, s) for i, s in full.items() if i in with_rare), key=lambda x: (-x[1], x[0])
@@ -116,3 +115,37 @@ def test_term_counts_are_cached_and_the_cache_is_bounded(mixed_store, monkeypatc
         assert stats.df["case"] == 240 and len(stats.df) == 3
         stats.common(conn, ["gantt"])  # a fourth term: the cache starts over
         assert list(stats.df) == ["gantt"]
+
+
+_CASE = '("crash" OR "17" OR "ldap") AND ("case")'
+
+
+@pytest.mark.parametrize("limit", [3, 10, 40, 240])
+def test_weightless_terms_are_left_out_without_changing_the_ranking(
+    mixed_store, limit: int
+) -> None:  # type: ignore[no-untyped-def]
+    query = "crash case 17 ldap"
+    with mixed_store.engine.connect() as conn:
+        stats = lexical.TermStats(fraction=0.9, min_rows=0)
+        # "case" is in every subject: bm25's idf for it is floored at 1e-6
+        assert stats.common(conn, lexical.query_terms(query)) == ["case"]
+        assert stats.weightless(conn, ["case"]) == ["case"]
+        assert lexical.query_plan(conn, lexical.query_terms(query), stats) == [
+            '"crash" OR "17" OR "ldap"'
+        ]
+        with_case = lexical._ranked(
+            conn,
+            ['"crash" OR "17" OR "ldap"', _CASE],
+            limit,
+            None,
+            {},
+        )[0]
+        got = lexical.search(conn, query, limit, stats=stats)
+        exact = _all_scores(conn, _CASE)  # every chunk holds "case": all rare hits, full bm25
+        # a query of weightless terms only still finds what holds them
+        only = lexical.search(conn, "case", limit, stats=stats)
+    # the same scores, position by position, and each chunk its own score within 5e-6;
+    # only chunks tied on the other terms may swap (by the 1e-6 share "case" had)
+    assert [s for _, s in got] == pytest.approx([s for _, s in with_case], abs=5e-6)
+    assert all(abs(exact[i] - s) <= 5e-6 for i, s in got)
+    assert len(only) == min(limit, 240)
