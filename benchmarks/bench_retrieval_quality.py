@@ -10,7 +10,9 @@ file): benchmarks/queries/changelog.jsonl (73 queries, session 2), changelog-hel
 (33 queries on randomly drawn issues, written in session 3 after the Redmine glossary was
 fixed, so the glossary was never tuned on them), changelog-heldout2.jsonl (43 queries on
 issues drawn at random in session 4, written before the query-aware fusion was built or
-any system ran on them) and all together. Prints Markdown tables:
+any system ran on them), changelog-heldout3.jsonl (50 queries on issues drawn at random in
+session 6, written blind by a helper that ran no search system, committed before anything
+ran on them) and all together. Prints Markdown tables:
 quality per embedder and mode with Redmine's /search.json, per set; hybrid with the glossary
 off and on; then (with --fusions) hybrid under each fusion setting.
 
@@ -41,11 +43,13 @@ CORPUS = ROOT.parent / "shared" / "data" / "redmine-changelog-issues.jsonl"
 QUERIES = ROOT / "benchmarks" / "queries" / "changelog.jsonl"
 HELDOUT = ROOT / "benchmarks" / "queries" / "changelog-heldout.jsonl"
 HELDOUT2 = ROOT / "benchmarks" / "queries" / "changelog-heldout2.jsonl"
+HELDOUT3 = ROOT / "benchmarks" / "queries" / "changelog-heldout3.jsonl"
 QUERY_SETS = {
     "original": [QUERIES],
     "held-out": [HELDOUT],
     "held-out-2": [HELDOUT2],
-    "all": [QUERIES, HELDOUT, HELDOUT2],
+    "held-out-3": [HELDOUT3],
+    "all": [QUERIES, HELDOUT, HELDOUT2, HELDOUT3],
 }
 MODES = ("lexical", "vector", "hybrid")
 FUSIONS = [
