@@ -9,6 +9,10 @@ process-wide worker pool; :func:`submit_read` runs one on its own pooled connect
 A side read is its own read transaction: if a sync commits while a search runs, the side
 read may see the newer state. Callers use side reads only for ranking and check what they
 show (visibility, chunk rows) on their own connection.
+
+Side work only uses idle capacity: when every worker is taken (a loaded API server, where
+other requests already keep the cores busy), :func:`submit` runs the function at once in
+the calling thread instead of queueing it behind other requests' pieces.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from threading import Lock
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
@@ -29,6 +33,7 @@ WORKERS = 2
 
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = Lock()
+_busy = 0  # side tasks submitted and not yet finished, under _pool_lock
 
 
 def _executor() -> ThreadPoolExecutor:
@@ -41,8 +46,33 @@ def _executor() -> ThreadPoolExecutor:
 
 
 def submit(fn: Callable[[], T]) -> Future[T]:
-    """Run ``fn()`` on a worker; the future holds its result or its exception."""
-    return _executor().submit(fn)
+    """Run ``fn()`` on an idle worker, or now in this thread when none is idle; the future
+    holds its result or its exception either way."""
+    global _busy
+    with _pool_lock:
+        idle = _busy < WORKERS
+        if idle:
+            _busy += 1
+    if not idle:
+        return _run_here(fn)
+    future = _executor().submit(fn)
+    future.add_done_callback(_release)
+    return future
+
+
+def _release(_: Future[Any]) -> None:
+    global _busy
+    with _pool_lock:
+        _busy -= 1
+
+
+def _run_here(fn: Callable[[], T]) -> Future[T]:
+    future: Future[T] = Future()
+    try:
+        future.set_result(fn())
+    except BaseException as exc:  # the caller sees it from result(), as from a worker
+        future.set_exception(exc)
+    return future
 
 
 def submit_read(engine: Engine, fn: Callable[[Connection], T]) -> Future[T]:

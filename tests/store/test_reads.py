@@ -1,0 +1,67 @@
+"""Side reads: work runs on an idle worker, or in the caller when none is idle, and its
+result or error reaches the caller either way; a side read has its own connection."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from rrag.store import reads
+from rrag.store.db import open_store
+
+
+def _thread() -> str:
+    return threading.current_thread().name
+
+
+def test_side_work_runs_on_a_worker_and_returns_its_result_or_error() -> None:
+    assert reads.submit(_thread).result(timeout=10).startswith("rrag-side")
+
+    def fail() -> None:
+        raise ValueError("side failure")
+
+    with pytest.raises(ValueError, match="side failure"):
+        reads.submit(fail).result(timeout=10)
+
+
+def test_with_every_worker_taken_side_work_runs_in_the_caller() -> None:
+    release = threading.Event()
+    started = threading.Barrier(reads.WORKERS + 1)
+
+    def hold() -> str:
+        started.wait(timeout=10)
+        release.wait(timeout=10)
+        return _thread()
+
+    held = [reads.submit(hold) for _ in range(reads.WORKERS)]
+    try:
+        started.wait(timeout=10)  # every worker is inside hold()
+        assert reads.submit(_thread).result(timeout=10) == _thread()
+
+        def fail() -> None:
+            raise ValueError("inline failure")
+
+        with pytest.raises(ValueError, match="inline failure"):
+            reads.submit(fail).result(timeout=10)
+    finally:
+        release.set()
+    assert all(f.result(timeout=10).startswith("rrag-side") for f in held)
+    # the workers are free again, so side work goes back to them
+    assert reads.submit(_thread).result(timeout=10).startswith("rrag-side")
+
+
+def test_a_side_read_gets_its_own_connection(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "data")
+    try:
+        with store.engine.connect() as conn:
+            conn.execute(text("SELECT 1")).all()
+            mine = conn.connection.dbapi_connection
+            theirs = reads.submit_read(
+                store.engine, lambda c: (c.connection.dbapi_connection, _thread())
+            ).result(timeout=10)
+        assert theirs[0] is not mine and theirs[1].startswith("rrag-side")
+    finally:
+        store.close()
