@@ -17,6 +17,7 @@ the calling thread instead of queueing it behind other requests' pieces.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from threading import Lock
@@ -34,6 +35,15 @@ WORKERS = 2
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = Lock()
 _busy = 0  # side tasks submitted and not yet finished, under _pool_lock
+
+
+def _forget_pool() -> None:
+    # a forked child has none of the parent's worker threads: it starts its own pool
+    global _pool, _busy, _pool_lock
+    _pool, _busy, _pool_lock = None, 0, Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pool)
 
 
 def _executor() -> ThreadPoolExecutor:
@@ -76,7 +86,8 @@ def _run_here(fn: Callable[[], T]) -> Future[T]:
 
 
 def submit_read(engine: Engine, fn: Callable[[Connection], T]) -> Future[T]:
-    """Run ``fn(conn)`` on a worker, with a connection of ``engine`` for the call only."""
+    """Run ``fn(conn)`` as :func:`submit` does, with a connection of ``engine`` for the call
+    only."""
 
     def task() -> T:
         with engine.connect() as conn:

@@ -65,3 +65,18 @@ def test_a_side_read_gets_its_own_connection(tmp_path: Path) -> None:
         assert theirs[0] is not mine and theirs[1].startswith("rrag-side")
     finally:
         store.close()
+
+
+def test_a_forked_child_starts_its_own_pool() -> None:
+    import os
+
+    assert reads.submit(_thread).result(timeout=10).startswith("rrag-side")  # parent's pool
+    pid = os.fork()
+    if pid == 0:  # child: the parent's workers do not exist here
+        try:
+            ok = reads.submit(_thread).result(timeout=5).startswith("rrag-side")
+        except BaseException:
+            ok = False
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
