@@ -10,7 +10,7 @@ from typing import Any
 from rrag.cli.args import add_project_ids
 from rrag.cli.context import Context
 from rrag.sync import jobs
-from rrag.sync.runner import run_job
+from rrag.sync.runner import run_new_job
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -45,11 +45,10 @@ def _progress_bar(enabled: bool) -> Any:
 
 
 def cmd_sync(ctx: Context, args: argparse.Namespace) -> int:
-    # everything slow (imports) happens before the job row exists: a process killed
-    # between queueing the job and taking the sync lock leaves a job that looks queued
+    # the job row is written under the sync lock, already running (run_new_job), so a
+    # process killed at any moment never leaves a job that looks queued
     bar = _progress_bar(sys.stderr.isatty() and not args.json)
     index_hook = ctx.after_sync()
-    job = jobs.create_job(ctx.store, "full" if args.full else "incremental", args.project_ids)
 
     def progress(fraction: float, counters: jobs.Counters) -> None:
         if bar is not None:
@@ -57,8 +56,13 @@ def cmd_sync(ctx: Context, args: argparse.Namespace) -> int:
             bar.set_postfix(issues=counters.issues_seen, changed=counters.issues_changed)
 
     try:
-        result = run_job(
-            ctx.store, ctx.settings, job.id, after_sync=index_hook, on_progress=progress
+        result = run_new_job(
+            ctx.store,
+            ctx.settings,
+            "full" if args.full else "incremental",
+            args.project_ids,
+            after_sync=index_hook,
+            on_progress=progress,
         )
     finally:
         if bar is not None:

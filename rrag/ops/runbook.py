@@ -20,8 +20,7 @@ from pydantic import SecretStr
 
 from rrag.settings import EmbeddingSettings, RedmineSettings, Settings, StoreSettings
 from rrag.store.db import Store, open_store
-from rrag.sync import jobs
-from rrag.sync.runner import run_job
+from rrag.sync.runner import run_new_job
 
 SUMMARY_MARK = "RUNBOOK-SUMMARY "
 
@@ -97,8 +96,9 @@ def index_hook(settings: Settings, store: Store) -> Any:
 
 def retry_sync(settings: Settings, store: Store, project_ids: list[int] | None) -> dict[str, Any]:
     """A targeted incremental sync of ``project_ids`` (the incident runbook's retry)."""
-    job = jobs.create_job(store, "incremental", project_ids or None)
-    return run_job(store, settings, job.id, after_sync=index_hook(settings, store))
+    return run_new_job(
+        store, settings, "incremental", project_ids or None, after_sync=index_hook(settings, store)
+    )
 
 
 def show_summary(**values: Any) -> dict[str, Any]:

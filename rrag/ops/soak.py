@@ -24,8 +24,7 @@ from rrag.ops.inject import Injector
 from rrag.ops.maintenance import store_sizes
 from rrag.settings import Settings
 from rrag.store.db import Store
-from rrag.sync import jobs
-from rrag.sync.runner import AfterSync, run_job
+from rrag.sync.runner import AfterSync, run_new_job
 
 Row = dict[str, Any]
 
@@ -60,8 +59,7 @@ def _iteration(
     store: Store, settings: Settings, config: SoakConfig, n: int, after_sync: AfterSync | None
 ) -> Row:
     started = time.perf_counter()
-    job = jobs.create_job(store, "incremental", config.project_ids)
-    result = run_job(store, settings, job.id, after_sync=after_sync)
+    result = run_new_job(store, settings, "incremental", config.project_ids, after_sync=after_sync)
     seconds = time.perf_counter() - started
     sizes = store_sizes(settings.store.data_dir)
     error = result["error"]

@@ -13,7 +13,7 @@ from rrag.sync.jobs import (
 )
 from rrag.sync.pipeline import SyncCancelled, SyncEngine
 from rrag.sync.policy import check_url
-from rrag.sync.runner import run_job
+from rrag.sync.runner import run_job, run_new_job
 
 __all__ = [
     "Counters",
@@ -30,4 +30,5 @@ __all__ = [
     "list_jobs",
     "recover_stale_jobs",
     "run_job",
+    "run_new_job",
 ]

@@ -69,29 +69,43 @@ def _overlaps(a: list[int] | None, b: list[int] | None) -> bool:
     return a is None or b is None or bool(set(a) & set(b))
 
 
-def create_job(store: Store, mode: str, project_ids: list[int] | None) -> SyncJob:
-    """Queue a job; JobConflict when an active job covers any of the same projects."""
+def create_job(
+    store: Store, mode: str, project_ids: list[int] | None, running: bool = False
+) -> SyncJob:
+    """Queue a job; JobConflict when an active job covers any of the same projects.
+
+    ``running`` writes the row as already running, for a caller that holds the sync lock
+    and runs the job at once (:func:`rrag.sync.runner.run_new_job`).
+    """
     if mode not in MODES:
         raise InputError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     ids = sorted(set(project_ids)) if project_ids else None
     with store.write() as session:
-        for other in session.exec(select(SyncJob).where(col(SyncJob.status).in_(ACTIVE))):
-            if _overlaps(ids, json.loads(other.project_ids)):
-                raise JobConflict(
-                    f"sync job {other.id} is already {other.status} for overlapping projects",
-                    job_id=other.id,
-                )
+        check_conflicts(session, ids)
+        stamp = now()
         job = SyncJob(
             id=str(uuid.uuid4()),
             mode=mode,
             project_ids=json.dumps(ids),
-            status="queued",
-            created_at=now(),
+            status="running" if running else "queued",
+            created_at=stamp,
+            started_at=stamp if running else None,
+            heartbeat_at=stamp if running else None,
         )
         session.add(job)
         session.flush()
         session.expunge(job)
     return job
+
+
+def check_conflicts(session: Any, ids: list[int] | None) -> None:
+    """JobConflict when an active job covers any of ``ids`` (None: every project)."""
+    for other in session.exec(select(SyncJob).where(col(SyncJob.status).in_(ACTIVE))):
+        if _overlaps(ids, json.loads(other.project_ids)):
+            raise JobConflict(
+                f"sync job {other.id} is already {other.status} for overlapping projects",
+                job_id=other.id,
+            )
 
 
 def get_job(store: Store, job_id: str) -> SyncJob:
@@ -220,6 +234,7 @@ __all__ = [
     "STATUSES",
     "Counters",
     "StoreLock",
+    "check_conflicts",
     "count_by_status",
     "create_job",
     "get_job",

@@ -94,6 +94,36 @@ def run_job(
     return jobs.job_dict(jobs.get_job(store, job_id))
 
 
+def run_new_job(
+    store: Store,
+    settings: Settings,
+    mode: str,
+    project_ids: list[int] | None,
+    after_sync: AfterSync | None = None,
+    on_progress: Callable[[float, jobs.Counters], None] | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> dict[str, object]:
+    """Create a job and run it in this process (the CLI, runbooks, the soak loop).
+
+    The sync lock is taken before the job row exists, and the row is written as running,
+    so a process killed at any moment leaves no row, or a running one whose lock died with
+    the process: the next start-up fails it at once (``worker_lost``). Queueing the row
+    first left a window where a killed process left a job that looked queued until its
+    lease ran out. An overlapping active job is still refused before waiting on the lock.
+    """
+    with store.session() as session:
+        jobs.check_conflicts(session, sorted(set(project_ids)) if project_ids else None)
+    lock = jobs.StoreLock(settings.store.data_dir)
+    if not lock.acquire(blocking=True):  # pragma: no cover - blocking acquire waits
+        raise JobConflict("another sync holds the store")
+    try:
+        job = jobs.create_job(store, mode, project_ids, running=True)
+        _execute(store, settings, job, transport, None, after_sync, on_progress)
+    finally:
+        lock.release()
+    return jobs.job_dict(jobs.get_job(store, job.id))
+
+
 def _execute(
     store: Store,
     settings: Settings,
@@ -160,4 +190,4 @@ def _execute(
         )
 
 
-__all__ = ["run_job"]
+__all__ = ["run_job", "run_new_job"]

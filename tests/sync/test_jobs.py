@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from rrag.errors import InputError, JobConflict, JobNotFound
+from rrag.settings import Settings
 from rrag.store.db import Store
 from rrag.sync import jobs
+from rrag.sync.runner import run_new_job
+from tests.sync.fake_redmine import FakeRedmine
 
 
 def test_overlapping_active_jobs_conflict(store: Store) -> None:
@@ -92,3 +96,37 @@ def test_error_messages_are_redacted(store: Store) -> None:
         RuntimeError("failed with canary-secret-123456 in it"),
     )
     assert "canary" not in (jobs.get_job(store, job.id).error_message or "")
+
+
+def test_a_job_run_in_process_is_never_a_queued_row(
+    store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `rrag sync` (run_new_job) takes the sync lock before the row exists and writes it as
+    # running: a process killed at any moment leaves no row, or a running one whose lock
+    # died with it, which start-up recovery fails at once. A queued row would wait out the
+    # whole lease (tests/sync/test_crash.py caught one).
+    rows_at_lock: list[int] = []
+    acquire = jobs.StoreLock.acquire
+
+    def record(lock: jobs.StoreLock, blocking: bool = False) -> bool:
+        rows_at_lock.append(len(jobs.list_jobs(store)))
+        return acquire(lock, blocking)
+
+    monkeypatch.setattr(jobs.StoreLock, "acquire", record)
+    fake = FakeRedmine()
+    fake.add_issue(1)
+    seen: list[tuple[str, bool]] = []
+
+    def first_request(request: httpx.Request) -> httpx.Response:
+        (job,) = jobs.list_jobs(store)
+        seen.append((job.status, jobs.StoreLock(settings.store.data_dir).held_elsewhere()))
+        return fake._answer(request, request.url.path)
+
+    fake.faults["/"] = [first_request]
+    result = run_new_job(store, settings, "full", None, transport=fake.transport())
+    assert result["status"] == "finished"
+    assert rows_at_lock[0] == 0  # the lock came first
+    assert seen == [("running", True)]
+    with pytest.raises(JobConflict):  # an overlapping active job is refused before the lock
+        jobs.create_job(store, "incremental", [1])
+        run_new_job(store, settings, "full", None, transport=fake.transport())
