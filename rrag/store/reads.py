@@ -21,7 +21,7 @@ import os
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from threading import Lock
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
@@ -65,12 +65,18 @@ def submit(fn: Callable[[], T]) -> Future[T]:
             _busy += 1
     if not idle:
         return _run_here(fn)
-    future = _executor().submit(fn)
-    future.add_done_callback(_release)
-    return future
+
+    def task() -> T:
+        try:
+            return fn()
+        finally:
+            # before the result is set: whoever it wakes already sees the worker idle
+            _release()
+
+    return _executor().submit(task)
 
 
-def _release(_: Future[Any]) -> None:
+def _release() -> None:
     global _busy
     with _pool_lock:
         _busy -= 1
