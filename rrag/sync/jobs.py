@@ -79,7 +79,7 @@ def create_job(
     """
     if mode not in MODES:
         raise InputError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
-    ids = sorted(set(project_ids)) if project_ids else None
+    ids = _normalised(project_ids)
     with store.write() as session:
         check_conflicts(session, ids)
         stamp = now()
@@ -98,8 +98,13 @@ def create_job(
     return job
 
 
-def check_conflicts(session: Any, ids: list[int] | None) -> None:
-    """JobConflict when an active job covers any of ``ids`` (None: every project)."""
+def _normalised(project_ids: list[int] | None) -> list[int] | None:
+    return sorted(set(project_ids)) if project_ids else None
+
+
+def check_conflicts(session: Any, project_ids: list[int] | None) -> None:
+    """JobConflict when an active job covers any of ``project_ids`` (None: every project)."""
+    ids = _normalised(project_ids)
     for other in session.exec(select(SyncJob).where(col(SyncJob.status).in_(ACTIVE))):
         if _overlaps(ids, json.loads(other.project_ids)):
             raise JobConflict(

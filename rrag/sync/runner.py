@@ -8,7 +8,8 @@ row ends ``finished``, ``failed`` or ``cancelled``; a process killed outright is
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any, cast
 
@@ -84,13 +85,8 @@ def run_job(
 ) -> dict[str, object]:
     """Run the queued job ``job_id``; returns its final public shape."""
     job = jobs.get_job(store, job_id)
-    lock = jobs.StoreLock(settings.store.data_dir)
-    if not lock.acquire(blocking=True):  # pragma: no cover - blocking acquire waits
-        raise JobConflict("another sync holds the store", job_id=job_id)
-    try:
+    with _sync_lock(settings, job_id):
         _execute(store, settings, job, transport, cancel, after_sync, on_progress)
-    finally:
-        lock.release()
     return jobs.job_dict(jobs.get_job(store, job_id))
 
 
@@ -112,16 +108,23 @@ def run_new_job(
     lease ran out. An overlapping active job is still refused before waiting on the lock.
     """
     with store.session() as session:
-        jobs.check_conflicts(session, sorted(set(project_ids)) if project_ids else None)
-    lock = jobs.StoreLock(settings.store.data_dir)
-    if not lock.acquire(blocking=True):  # pragma: no cover - blocking acquire waits
-        raise JobConflict("another sync holds the store")
-    try:
+        jobs.check_conflicts(session, project_ids)
+    with _sync_lock(settings):
         job = jobs.create_job(store, mode, project_ids, running=True)
         _execute(store, settings, job, transport, None, after_sync, on_progress)
+    return jobs.job_dict(jobs.get_job(store, job.id))
+
+
+@contextmanager
+def _sync_lock(settings: Settings, job_id: str | None = None) -> Iterator[None]:
+    """Hold the data dir's sync lock (waiting for it) for the block."""
+    lock = jobs.StoreLock(settings.store.data_dir)
+    if not lock.acquire(blocking=True):  # pragma: no cover - blocking acquire waits
+        raise JobConflict("another sync holds the store", job_id=job_id)
+    try:
+        yield
     finally:
         lock.release()
-    return jobs.job_dict(jobs.get_job(store, job.id))
 
 
 def _execute(
