@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import text
 
-from rrag.index import lexical
+from rrag.index import lexical, termscores
 from rrag.index.chunking import SLOT_SHIFT, SLOTS
 from rrag.index.vectors import VectorIndex
 from rrag.retrieval import fusion
@@ -104,7 +104,7 @@ def _bm25(conn: Any, q: str, ids: list[int]) -> dict[int, float]:
         return {}
     rows = conn.execute(
         text(
-            f"SELECT rowid, {lexical._BM25} FROM chunks_fts WHERE chunks_fts MATCH :m "
+            f"SELECT rowid, {termscores.BM25} FROM chunks_fts WHERE chunks_fts MATCH :m "
             f"AND rowid IN ({','.join(map(str, ids))})"
         ),
         {"m": match},

@@ -101,6 +101,9 @@ class RetrievalSettings(_Group):
     common_term_fraction: float = Field(
         0.05, gt=0, le=1, description="lexical: terms in more chunks than this only score"
     )
+    term_cache_rows: int = Field(
+        4_000_000, ge=0, description="lexical: word-rows of counts kept in memory; 0: none"
+    )
 
 
 class LLMSettings(_Group):

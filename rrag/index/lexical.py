@@ -6,33 +6,34 @@ are OR-ed so a long, conversational query still finds documents that share some 
 words; bm25 then prefers documents sharing more (and rarer) ones. Quotes, ``NEAR``,
 ``*``, ``:``, parentheses and column filters in the user's text are therefore inert.
 
-Common terms only score, they do not recruit. SQLite's bm25 costs about a microsecond for
-every row that matches any query term, and a conversational query on a large tracker
+Common terms only score, they do not recruit. A conversational query on a large tracker
 carries words ("project", "page", "list") found in a third of all chunks, so an OR over
-every term scores half the index (48k rows at 100k chunks, 32 / 52 ms p50 / p95;
-RESULTS.md). A term is *common* when it occurs in more than
+every term scores half the index. A term is *common* when it occurs in more than
 ``RETRIEVAL_COMMON_TERM_FRACTION`` (default 0.05) of the chunks and in more than
 ``COMMON_MIN_ROWS`` of them. When a query has both common and rarer terms, the candidates
-are the chunks containing a rarer term: one query ranks them by the rarer terms, a second
-(rarer AND common) gives every candidate that also holds a common term its full bm25,
-identical to the OR query's score. What is left out is only chunks whose every matching
-word is common; their bm25 is bounded by the common terms' small IDF. A query made only
-of common (or only of rarer) terms runs as one OR query. Measured with the 4,231 real
-titles among 100k chunks (benchmarks/bench_lexical_scale.py): lexical p95 48 → 18 ms,
-hybrid 53 → 24 ms, recall@10 unchanged on the 73 labelled queries (MRR 0.215 → 0.213),
-top 10 identical for 65 of 73. Small stores (no term in more than ``COMMON_MIN_ROWS``
-chunks) are unaffected.
+are the chunks containing a rarer term, each with its full bm25 (common terms included);
+what is left out is only chunks whose every matching word is common, whose bm25 is bounded
+by the common terms' small IDF. A query made only of common (or only of rarer) terms
+recruits with all of them. Measured with the 4,231 real titles among 100k chunks
+(benchmarks/bench_lexical_scale.py): recall@10 unchanged on the 73 labelled queries (MRR
+0.215 → 0.213). Small stores (no term in more than ``COMMON_MIN_ROWS`` chunks) are
+unaffected.
 
 A common term in at least half the chunks is *weightless*: FTS5's bm25 floors its idf at
-1e-6, so it adds under 5e-6 to any score, but computing that idf still walks its whole
-doclist, the largest cost of the second query. It is left out of the plan unless the
-query has nothing else. The second query runs on a side read (:mod:`rrag.store.reads`)
-while the first runs, as each costs about the same.
+1e-6, so it adds under 5e-6 to any score, but its share would span most of the table. It
+is left out unless the query has nothing else.
 
-Ranking first and filtering the top few after is cheaper than joining every match with
-``chunks``; when the ranked top ``limit * OVERFETCH`` holds fewer than ``limit`` visible
-chunks, the same queries run joined with the filter, so a hidden chunk never takes a
-visible one's place.
+With :class:`TermStats` (as the retriever runs it), a word's second use in a process
+ranks from its per-chunk counts (:mod:`rrag.index.termscores`), kept across syncs: the
+same scores, bit for bit, as FTS5's, without SQLite scoring again rows it has already
+scored. Reading a word's counts costs about what one FTS5 query over its rows does, so a
+query with a word not used before runs as FTS5 queries instead: the rarer words OR'ed,
+then (rarer) AND (common) for the common words' share, the second on a side read
+(:mod:`rrag.store.reads`) while the first runs. Either way the best ``limit * OVERFETCH``
+are then checked against the caller's filter; when fewer than ``limit`` of them are
+visible, the visible candidates alone are ranked, so a hidden chunk never takes a visible
+one's place. Measured at 101.5k chunks (RESULTS.md, session 7): hybrid p95 41 → 17-19 ms
+once the words are counted.
 """
 
 from __future__ import annotations
@@ -43,20 +44,21 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
 
+from rrag.index import termscores
 from rrag.index.hashing import STOP_WORDS
+from rrag.index.termscores import BM25, Shares, TermCounts, Totals, phrase
 from rrag.store import reads
 
 MAX_TERMS = 32
 OVERFETCH = 4
 _TOKEN = re.compile(r"\w+", re.UNICODE)
-SUBJECT_WEIGHT = 2.0  # a hit in the subject says more than one deep in a note
 COMMON_FRACTION = 0.05
 COMMON_MIN_ROWS = 2_000
 MAX_CACHED_TERMS = 50_000  # a long-lived server between syncs: bound the cache, not the terms
-_BM25 = f"bm25(chunks_fts, {SUBJECT_WEIGHT}, 1.0)"
 
 
 def query_terms(query: str) -> list[str]:
@@ -66,12 +68,8 @@ def query_terms(query: str) -> list[str]:
     return (content or tokens)[:MAX_TERMS]
 
 
-def _phrase(term: str) -> str:
-    return '"' + term.replace('"', '""') + '"'
-
-
 def _any(terms: list[str]) -> str:
-    return " OR ".join(_phrase(t) for t in terms)
+    return " OR ".join(phrase(t) for t in terms)
 
 
 def fts_query(query: str) -> str | None:
@@ -82,7 +80,9 @@ def fts_query(query: str) -> str | None:
 
 @dataclass
 class TermStats:
-    """Document frequencies for one state of the store (drop it when the store changes).
+    """What one state of the store knows about words: their row counts and the table's
+    totals (drop it when the store changes), with the per-word counts of
+    :class:`~rrag.index.termscores.TermCounts`, which outlive states and are shared.
 
     Counting a term's rows is cheap next to scoring them (about 0.2 ms for a common term at
     100k chunks); the cache makes repeated query words free for the life of one generation.
@@ -92,6 +92,10 @@ class TermStats:
     min_rows: int = COMMON_MIN_ROWS
     rows: int | None = None
     df: dict[str, int] = field(default_factory=dict)
+    #: per-word counts, shared by every state of one store (they outlive syncs)
+    counts: TermCounts = field(default_factory=TermCounts)
+    totals: Totals | None = None
+    _alive: np.ndarray | None = None
 
     def common(self, conn: Connection, terms: list[str]) -> list[str]:
         """The terms (of ``terms``) that are too common to recruit candidates."""
@@ -106,11 +110,62 @@ class TermStats:
         """The terms (of ``common``) in at least half the chunks: bm25 gives them no weight.
 
         FTS5's bm25 floors a phrase's idf, ``log((N - n + 0.5) / (n + 0.5))``, at 1e-6, and it
-        is at most 0 once ``n >= N / 2``; such a term adds under 5e-6 to any score, yet
-        computing that idf walks its whole doclist (about 2.5 ms at 100k chunks).
+        is at most 0 once ``n >= N / 2``; such a term adds under 5e-6 to any score.
         """
         rows = self.rows or 0
         return [t for t in common if 2 * self._df(conn, t) >= rows]
+
+    def first_seen(self, conn: Connection, terms: list[str]) -> list[str]:
+        """The words of ``terms`` no query had used in this process (now marked used).
+
+        Reading a word's counts costs about what one FTS5 query over its rows does (a
+        common word's span tens of thousands of rows), so they are read from a word's
+        second use on: a one-shot ``rrag search`` runs the FTS5 plan and reads none.
+        """
+        seen = self.counts.seen
+        new = [t for t in terms if t not in seen and self.counts.cached(t) is None]
+        if len(seen) + len(new) > MAX_CACHED_TERMS:
+            seen.clear()
+        seen.update(new)
+        return new
+
+    def shares(self, conn: Connection, terms: list[str], side: Engine | None) -> list[Shares]:
+        """Each term's bm25 shares in this state, from its cached counts, patched or read now
+        (the largest reads on side reads of ``side`` when given, while this connection
+        reads the smallest)."""
+        if self.totals is None:
+            self.totals = Totals.read(conn)
+        last_id = self.totals.last_id
+        counts = self.counts
+        stale = sorted(
+            (t for t in terms if (c := counts.cached(t)) is None or c.upto < last_id),
+            key=self._known_df,
+        )
+        later = {
+            t: reads.submit_read(side, partial(self._counts, term=t))
+            for t in reversed(stale[1:])
+            if side is not None
+        }
+        found = {t: self._counts(conn, t) for t in terms if t not in later}
+        found.update({t: f.result() for t, f in later.items()})
+        sizes = counts.sizes(conn, max([last_id, *(c.upto for c in found.values())]))
+        totals = self.totals
+        return [termscores.shares(found[t], sizes, totals, self._df(conn, t)) for t in terms]
+
+    def _counts(self, conn: Connection, term: str) -> termscores.Counts:
+        assert self.totals is not None
+        return self.counts.counts(
+            conn, term, self._df(conn, term), self.totals.last_id, partial(self._alive_ids, conn)
+        )
+
+    def _alive_ids(self, conn: Connection) -> np.ndarray:
+        if self._alive is None:
+            rows = conn.execute(text("SELECT id FROM chunks_fts_docsize ORDER BY id"))
+            self._alive = np.fromiter((int(r[0]) for r in rows), np.int64)
+        return self._alive
+
+    def _known_df(self, term: str) -> int:
+        return self.df.get(term, 0)
 
     def _df(self, conn: Connection, term: str) -> int:
         if term not in self.df:
@@ -119,7 +174,7 @@ class TermStats:
             self.df[term] = int(
                 conn.execute(
                     text("SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH :m"),
-                    {"m": _phrase(term)},
+                    {"m": phrase(term)},
                 ).scalar_one()
             )
         return self.df[term]
@@ -137,49 +192,72 @@ def search(
     """Top ``limit`` (chunk id, score) by bm25; ``where`` filters chunks ``c`` before the cut.
 
     Scores are ``-bm25`` so that higher is better, like the vector side. ``stats`` turns on
-    the common-term policy (module docstring); without it every term recruits. With
-    ``side``, a plan's second FTS5 query runs on a side read of that engine
-    (:mod:`rrag.store.reads`) while the first runs on ``conn``; the ranking is the same.
+    the common-term policy and the cached shares (module docstring); without it every term
+    recruits and FTS5 ranks the OR query itself. ``side`` lends side reads for scoring
+    words not yet cached; the ranking is the same without it.
     """
     terms = query_terms(query)
     if not terms:
         return []
-    plan = query_plan(conn, terms, stats)
     binds = dict(params or {})
-    fetch = limit * OVERFETCH
-    ranked, complete = _ranked(conn, plan, fetch, None, binds, side)
-    if not ranked:
-        return []
-    ids = ", ".join(str(i) for i, _ in ranked)
-    visible = {
-        int(r[0])
-        for r in conn.execute(
-            text(f"SELECT c.id FROM chunks c WHERE c.id IN ({ids}) AND ({where})"), binds
-        )
-    }
-    top = [(i, s) for i, s in ranked if i in visible]
-    if len(top) >= limit or complete:
-        return top[:limit]
-    return _ranked(conn, plan, limit, where, binds, side)[0][:limit]
-
-
-def query_plan(conn: Connection, terms: list[str], stats: TermStats | None) -> list[str]:
-    """The FTS5 MATCH expressions that rank ``terms`` (see the module docstring).
-
-    One OR query when every term recruits; otherwise the rarer terms OR'ed, then (rarer)
-    AND (common) for the common terms' share of the score. Weightless terms
-    (:meth:`TermStats.weightless`) neither recruit nor score unless nothing else is left.
-    """
     if stats is None:
-        return [_any(terms)]
+        return _search_plan(conn, terms, [], limit, where, binds)
+    rare, common = split_terms(conn, terms, stats)
+    if not stats.counts.max_rows or stats.first_seen(conn, rare + common):
+        return _search_plan(conn, rare, common, limit, where, binds, side)
+    shares = stats.shares(conn, rare + common, side)
+    ids, scores = termscores.combine(shares, len(rare))
+    return _visible_best(conn, ids, scores, limit, where, binds)
+
+
+def split_terms(
+    conn: Connection, terms: list[str], stats: TermStats
+) -> tuple[list[str], list[str]]:
+    """``(rarer, common)``: the terms that recruit and score, then those that only score.
+
+    When every term is common (or every term rarer), all recruit: ``common`` is empty.
+    Weightless terms (:meth:`TermStats.weightless`) are left out unless nothing else is left.
+    """
     common = stats.common(conn, terms)
     rare = [t for t in terms if t not in common]
     weightless = stats.weightless(conn, common)
     if len(weightless) < len(terms):
         common = [t for t in common if t not in weightless]
-    if rare and common:
-        return [_any(rare), f"({_any(rare)}) AND ({_any(common)})"]
-    return [_any(rare or common)]
+    return (rare, common) if rare else (common, [])
+
+
+def _visible_best(
+    conn: Connection,
+    ids: np.ndarray,
+    scores: np.ndarray,
+    limit: int,
+    where: str,
+    binds: dict[str, Any],
+) -> list[tuple[int, float]]:
+    """The best ``limit`` candidates that pass ``where``: the top few checked first, every
+    candidate only when too few of those pass (a caller who sees little of the tracker)."""
+    if not len(ids):
+        return []
+    top = termscores.best(ids, scores, limit * OVERFETCH)
+    shown = _visible(conn, [i for i, _ in top], where, binds)
+    out = [(i, s) for i, s in top if i in shown]
+    if len(out) >= limit or len(top) == len(ids):
+        return out[:limit]
+    allowed = np.fromiter(
+        (
+            int(r[0])
+            for r in conn.execute(text(f"SELECT c.id FROM chunks c WHERE ({where})"), binds)
+        ),
+        np.int64,
+    )
+    keep = np.isin(ids, allowed)
+    return termscores.best(ids[keep], scores[keep], limit)
+
+
+def _visible(conn: Connection, ids: list[int], where: str, binds: dict[str, Any]) -> set[int]:
+    listed = ", ".join(str(int(i)) for i in ids)
+    sql = f"SELECT c.id FROM chunks c WHERE c.id IN ({listed}) AND ({where})"
+    return {int(r[0]) for r in conn.execute(text(sql), binds)}
 
 
 def body_terms(conn: Connection, query: str, ids: list[int]) -> dict[int, set[str]]:
@@ -196,11 +274,34 @@ def body_terms(conn: Connection, query: str, ids: list[int]) -> dict[int, set[st
     for term in query_terms(query):
         rows = conn.execute(
             text(f"SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH :m AND rowid IN ({rowids})"),
-            {"m": f"text : {_phrase(term)}"},
+            {"m": f"text : {phrase(term)}"},
         )
         for (rowid,) in rows:
             found[int(rowid)].add(term)
     return found
+
+
+def _search_plan(
+    conn: Connection,
+    rare: list[str],
+    common: list[str],
+    limit: int,
+    where: str,
+    binds: dict[str, Any],
+    side: Engine | None = None,
+) -> list[tuple[int, float]]:
+    """FTS5 ranks the words itself: ``rare`` OR'ed, then (``rare``) AND (``common``) for the
+    common words' share, merged; the top ``limit * OVERFETCH`` unfiltered are checked
+    against ``where``, and when too few pass the queries run again joined with the filter.
+    The top ``limit`` is the same as ranking from shares."""
+    plan = [_any(rare)] + ([f"({_any(rare)}) AND ({_any(common)})"] if common else [])
+    fetch = limit * OVERFETCH
+    ranked, complete = _ranked(conn, plan, fetch, None, binds, side)
+    shown = _visible(conn, [i for i, _ in ranked], where, binds) if ranked else set()
+    top = [(i, s) for i, s in ranked if i in shown]
+    if len(top) >= limit or complete:
+        return top[:limit]
+    return _ranked(conn, plan, limit, where, binds, side)[0][:limit]
 
 
 def _ranked(
@@ -214,7 +315,9 @@ def _ranked(
     """Merge the plan's queries (a later query's score wins: it covers more phrases).
 
     Returns the top ``n`` by score, best first, ties by chunk id, and whether every query
-    returned all its matches (nothing beyond them could rank).
+    returned all its matches (nothing beyond them could rank). A row in the first query's
+    top ``n`` but not the second's keeps its partial score, which is below the second's
+    ``n``-th: the top ``n`` itself is exact.
     """
     if side is None:
         results = [_query(conn, match, n, where, binds) for match in plan]
@@ -238,14 +341,15 @@ def _ranked(
 def _query(
     conn: Connection, match: str, n: int, where: str | None, binds: dict[str, Any]
 ) -> list[tuple[int, float]]:
+    """The top ``n`` of FTS5's ranking of ``match``, best first, ties by chunk id."""
     if where is None:
         sql = (
-            f"SELECT rowid, {_BM25} AS s FROM chunks_fts "
+            f"SELECT rowid, {BM25} AS s FROM chunks_fts "
             "WHERE chunks_fts MATCH :match ORDER BY s, rowid LIMIT :n"
         )
     else:
         sql = (
-            f"SELECT c.id, {_BM25} AS s FROM chunks_fts "
+            f"SELECT c.id, {BM25} AS s FROM chunks_fts "
             "JOIN chunks c ON c.id = chunks_fts.rowid "
             f"WHERE chunks_fts MATCH :match AND ({where}) ORDER BY s, c.id LIMIT :n"
         )
@@ -260,7 +364,7 @@ __all__ = [
     "TermStats",
     "body_terms",
     "fts_query",
-    "query_plan",
     "query_terms",
     "search",
+    "split_terms",
 ]

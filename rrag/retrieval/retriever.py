@@ -18,7 +18,7 @@ import numpy as np
 from sqlalchemy import text
 
 from rrag.errors import InputError
-from rrag.index import chunkstore, lexical
+from rrag.index import chunkstore, lexical, termscores
 from rrag.index.chunking import embed_text
 from rrag.index.embedders import Embedder, make_embedder
 from rrag.index.updater import align, open_vectors, store_generation
@@ -55,6 +55,8 @@ class Retriever:
         self.glossary = glossary.load(settings.retrieval.glossary)
         self._state: _State | None = None
         self._reload_lock = threading.Lock()
+        #: per-word lexical counts: kept across reloads (a sync patches them, see termscores)
+        self.term_counts = termscores.TermCounts(settings.retrieval.term_cache_rows)
 
     # -- index state -------------------------------------------------------------------
     def _signature(self) -> tuple[Any, ...]:
@@ -93,8 +95,20 @@ class Retriever:
             provider=self.embedder.provider,
             model=self.embedder.model,
         )
-        terms = lexical.TermStats(fraction=self.settings.retrieval.common_term_fraction)
+        self.term_counts.belongs_to(self._store_identity(), signature[1])
+        terms = lexical.TermStats(
+            fraction=self.settings.retrieval.common_term_fraction, counts=self.term_counts
+        )
         return _State(vectors, meta, signature, terms)
+
+    def _store_identity(self) -> tuple[str, str]:
+        """The store file and when its schema was first made: another store (a data dir
+        made again) must not reuse the counts read from this one."""
+        with self.store.engine.connect() as conn:
+            made = conn.execute(
+                text("SELECT applied_at FROM schema_version WHERE version = 1")
+            ).scalar()
+        return (str(self.settings.store.db_path), str(made))
 
     def _catch_up(self, vectors: VectorIndex, expected: np.ndarray) -> None:
         """Make the in-memory index hold exactly the ``expected`` vector ids."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from rrag.index import IndexUpdater, lexical
+from rrag.index.termscores import TermCounts
 from rrag.retrieval.caller import Caller
 from rrag.retrieval.filters import Filters
 from rrag.store.db import open_store
@@ -33,6 +34,17 @@ def mixed_store(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-un
 PRUNING = lexical.TermStats(fraction=0.9, min_rows=0)  # "case" is in every subject
 
 
+def _reference(conn, query: str, limit: int, where: str, params, stats):  # type: ignore[no-untyped-def]
+    """Every candidate's full bm25 from FTS5 itself, filtered, sorted: what search returns."""
+    terms = lexical.query_terms(query)
+    rare, common = lexical.split_terms(conn, terms, stats) if stats else (terms, [])
+    scores = dict(lexical._query(conn, lexical._any(rare), 10**6, where, params))
+    if common:
+        both = f"({lexical._any(rare)}) AND ({lexical._any(common)})"
+        scores.update(lexical._query(conn, both, 10**6, where, params))
+    return sorted(scores.items(), key=lambda x: (-x[1], x[0]))[:limit]
+
+
 @pytest.mark.parametrize("stats", [None, PRUNING], ids=["every-term", "common-pruned"])
 @pytest.mark.parametrize("caller", [Caller.default(), Caller(frozenset({2}), False)])
 @pytest.mark.parametrize("limit", [1, 5, 40, 200])
@@ -49,12 +61,15 @@ def test_fast_path_equals_filtered_query(
     filters = Filters(caller)
     with mixed_store.engine.connect() as conn:
         where, params = filters.sql(filters.visible_projects(conn))
-        got = lexical.search(conn, query, limit, where, params, stats)
-        side = lexical.search(conn, query, limit, where, params, stats, side=mixed_store.engine)
-        plan = lexical.query_plan(conn, lexical.query_terms(query), stats)
-        assert got == lexical._ranked(conn, plan, limit, where, dict(params))[0]
-    assert side == got  # the second query on a side read ranks the same
-    assert got and len(got) <= limit
+        expected = _reference(conn, query, limit, where, dict(params), stats)
+        # the FTS5 plan (a common word's first use), then the cached counts, on side reads
+        runs = [
+            lexical.search(conn, query, limit, where, params, stats, side=mixed_store.engine)
+            for _ in range(2)
+        ]
+        runs.append(lexical.search(conn, query, limit, where, params, stats))
+    assert all(got == expected for got in runs)  # the same floats, not approximately
+    assert expected and len(expected) <= limit
 
 
 def _all_scores(conn, match: str) -> dict[int, float]:  # type: ignore[no-untyped-def]
@@ -71,7 +86,9 @@ def test_common_terms_score_but_do_not_recruit(mixed_store, limit: int) -> None:
         assert stats.weightless(conn, ["timeout"]) == []
         full = _all_scores(conn, lexical.fts_query(query) or "")
         with_rare = set(_all_scores(conn, '"crash" OR "17" OR "pdf"'))
-        got = lexical.search(conn, query, limit, stats=stats)
+        first = lexical.search(conn, query, limit, stats=stats)  # the FTS5 plan
+        got = lexical.search(conn, query, limit, stats=stats)  # "timeout" from its counts
+    assert stats.counts.cached("timeout") is not None and first == got
     expected = sorted(
         ((i, s) for i, s in full.items() if i in with_rare), key=lambda x: (-x[1], x[0])
     )[:limit]
@@ -130,9 +147,10 @@ def test_weightless_terms_are_left_out_without_changing_the_ranking(
         # "case" is in every subject: bm25's idf for it is floored at 1e-6
         assert stats.common(conn, lexical.query_terms(query)) == ["case"]
         assert stats.weightless(conn, ["case"]) == ["case"]
-        assert lexical.query_plan(conn, lexical.query_terms(query), stats) == [
-            '"crash" OR "17" OR "ldap"'
-        ]
+        assert lexical.split_terms(conn, lexical.query_terms(query), stats) == (
+            ["crash", "17", "ldap"],
+            [],
+        )
         with_case = lexical._ranked(
             conn,
             ['"crash" OR "17" OR "ldap"', _CASE],
@@ -149,3 +167,13 @@ def test_weightless_terms_are_left_out_without_changing_the_ranking(
     assert [s for _, s in got] == pytest.approx([s for _, s in with_case], abs=5e-6)
     assert all(abs(exact[i] - s) <= 5e-6 for i, s in got)
     assert len(only) == min(limit, 240)
+
+
+def test_without_a_term_cache_fts5_ranks_every_query_the_same(mixed_store) -> None:  # type: ignore[no-untyped-def]
+    query = "crash timeout 17 pdf"
+    with mixed_store.engine.connect() as conn:
+        cached = lexical.TermStats(fraction=0.35, min_rows=0)
+        off = lexical.TermStats(fraction=0.35, min_rows=0, counts=TermCounts(max_rows=0))
+        runs = [lexical.search(conn, query, 40, stats=s) for s in (cached, cached, off, off)]
+    assert all(r == runs[0] for r in runs)
+    assert cached.counts.held > 0 and off.counts.held == 0  # RETRIEVAL_TERM_CACHE_ROWS=0
