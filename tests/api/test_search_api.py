@@ -95,3 +95,19 @@ def test_similar_excludes_the_issue_and_hides_invisible_ones(
     hidden = corpus_client.get("/v1/issues/13/similar", headers=auth())
     assert hidden.status_code == 422
     assert "not visible" in hidden.json()["error"]["message"]
+
+
+def test_a_repeated_search_ranks_from_counted_words_with_the_same_answer(
+    corpus_client: TestClient[Any],
+) -> None:
+    bodies = [
+        corpus_client.post(
+            "/v1/search", json={"query": "LDAP login timeout", "k": 5, "mode": mode}, headers=auth()
+        ).json()
+        for mode in ("lexical", "lexical", "lexical", "hybrid", "hybrid")
+    ]
+    # the first lexical search runs FTS5's plan, the next ones rank from the counted words
+    assert bodies[0]["results"] == bodies[1]["results"] == bodies[2]["results"]
+    assert bodies[3]["results"] == bodies[4]["results"] and bodies[0]["results"]
+    retriever = corpus_client.app.state.services.retriever()
+    assert retriever.term_counts.held > 0

@@ -157,3 +157,13 @@ def test_a_row_count_from_a_newer_snapshot_than_the_totals_is_floored() -> None:
     assert totals.idf(12) == totals.idf(10) == 1e-6
     assert totals.idf(1) == pytest.approx(np.log(9.5 / 1.5))
     assert Totals(rows=0, tokens=0, last_id=0).avgdl == 1.0  # never a division by zero
+
+
+def test_retrieval_term_cache_rows_0_keeps_nothing_and_answers_the_same(store) -> None:  # type: ignore[no-untyped-def]
+    store, settings = store
+    off = seed.hashing_settings(settings.store.data_dir, term_cache_rows=0)
+    query = "export timeout crash"
+    cached, plain = Retriever(settings, store), Retriever(off, store)
+    runs = [r.search(query, k=20, mode="lexical")["results"] for r in (cached,) * 3 + (plain,) * 3]
+    assert all(run == runs[0] for run in runs) and runs[0]
+    assert cached.term_counts.held > 0 and plain.term_counts.held == 0
