@@ -17,6 +17,7 @@ from tests.conftest import make_settings
 OPS_TOKEN = "ops-token-0123456789abcdef"
 APP_TOKEN = "app-token-0123456789abcdef"  # projects 1 and 2 only
 CLOSED_PORT_URL = "http://127.0.0.1:9"  # discard port: nothing listens, connect is refused
+LOOPBACK_URL = "http://127.0.0.1"  # TestClient base URL (its default Host is not loopback)
 
 
 def api_settings(
@@ -48,7 +49,9 @@ def make_client(tmp_path: Path) -> Iterator[AppFactory]:
         tokens: str = "", transport: httpx.BaseTransport | None = None, **kwargs: Any
     ) -> TestClient[Any]:
         settings = api_settings(tmp_path / "data", tokens, **kwargs)
-        client = TestClient(create_app(settings, redmine_transport=transport))
+        # a loopback Host, as a real local caller sends: without tokens the app refuses others
+        app = create_app(settings, redmine_transport=transport)
+        client = TestClient(app, base_url=LOOPBACK_URL)
         client.__enter__()
         clients.append(client)
         return client
