@@ -7,6 +7,8 @@ passed to the app.
 
 from __future__ import annotations
 
+import logging
+import traceback
 from typing import Any
 
 from litestar import Request, Response
@@ -77,7 +79,14 @@ def handle_rrag_error(request: Request[Any, Any, Any], exc: RragError) -> Respon
     extra = {k: exc.context[k] for k in _PUBLIC_CONTEXT if k in exc.context}
     if status >= 500:
         log_event(
-            log, "request_failed", path=request.url.path, error_type=exc.type_name, error=str(exc)
+            log,
+            "request_failed",
+            level=logging.ERROR,
+            path=request.url.path,
+            status=status,
+            error_type=exc.type_name,
+            exc_type=type(exc).__name__,
+            error=str(exc),
         )
     return error_response(status, exc.type_name, str(exc), **extra)
 
@@ -97,11 +106,45 @@ def handle_validation(_request: Request[Any, Any, Any], exc: ValidationException
     return error_response(422, "invalid_input", _validation_message(exc))
 
 
-def handle_http(_request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
+    if status >= 500:
+        log_event(
+            log,
+            "request_failed",
+            level=logging.ERROR,
+            path=request.url.path,
+            status=status,
+            exc_type=type(exc).__name__,
+            error=str(exc.detail)[:500],
+        )
     return error_response(
         status, _HTTP_TYPES.get(status, "http_error"), str(exc.detail), headers=exc.headers
     )
+
+
+#: Litestar modules that turn the request into handler arguments (body decoding included)
+_REQUEST_PARSING = ("litestar._kwargs.", "litestar.connection.request")
+
+
+def _while_parsing_request(exc: BaseException) -> bool:
+    """True when ``exc`` was raised while Litestar decoded the request, not in our code."""
+    for frame, _line in traceback.walk_tb(exc.__traceback__):
+        if str(frame.f_globals.get("__name__", "")).startswith(_REQUEST_PARSING):
+            return True
+    return False
+
+
+def handle_recursion(request: Request[Any, Any, Any], exc: RecursionError) -> Response[Any]:
+    """A body nested deeper than the decoder's recursion limit is the client's error.
+
+    msgspec raises RecursionError (not a DecodeError) for ``[[[...]]]`` a thousand levels
+    deep, and Litestar's ``decode_json`` only maps DecodeError to a 400. A RecursionError
+    raised anywhere else is a crash of ours and stays a 500.
+    """
+    if _while_parsing_request(exc):
+        return error_response(400, "bad_request", "request body nested too deeply")
+    return handle_unexpected(request, exc)
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -109,6 +152,7 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
     log_event(
         log,
         "request_crashed",
+        level=logging.ERROR,
         path=request.url.path,
         exc_type=type(exc).__name__,
         error=str(exc)[:500],
@@ -120,6 +164,7 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     RragError: handle_rrag_error,
     ValidationException: handle_validation,
     HTTPException: handle_http,
+    RecursionError: handle_recursion,
     Exception: handle_unexpected,
 }
 

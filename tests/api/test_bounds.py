@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import io
+import json
+import logging
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from litestar.testing import TestClient
 
+from rrag.api.services import Services
+from rrag.errors import StoreError
+from rrag.logs import configure_logging
 from tests.api.conftest import auth
 
 
@@ -79,3 +86,85 @@ def test_litestar_errors_use_the_same_shape(client: TestClient[Any]) -> None:
     _assert_error(
         client.post("/v1/search", content=b"[1, 2]", headers=auth()), 422, "invalid_input"
     )
+
+
+DEEP = 5_000  # far past msgspec's recursion limit, well inside the 64 KiB body cap
+
+
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("/v1/search", b"[" * DEEP + b"]" * DEEP),
+        ("/v1/search", b'{"a":' * DEEP + b"1" + b"}" * DEEP),
+        ("/v1/search", b'{"query": "x", "project_ids": ' + b"[" * DEEP + b"]" * DEEP + b"}"),
+        ("/v1/ask", b'{"question":' * DEEP + b'"x"' + b"}" * DEEP),
+        ("/v1/sync/redmine", b"[" * DEEP + b"]" * DEEP),
+    ],
+    ids=["search-array", "search-object", "search-field", "ask-object", "sync-array"],
+)
+def test_deeply_nested_bodies_get_400_not_a_crash(
+    client: TestClient[Any], json_log: io.StringIO, path: str, body: bytes
+) -> None:
+    headers = {**auth(), "Content-Type": "application/json"}
+    response = client.post(path, content=body, headers=headers)
+    _assert_error(response, 400, "bad_request", "nested too deeply")
+    assert "request_crashed" not in json_log.getvalue()
+
+
+@pytest.fixture
+def json_log() -> Iterator[io.StringIO]:
+    """rrag's JSON log lines, written to a buffer for the test to read."""
+    root = logging.getLogger("rrag")
+    saved = (list(root.handlers), root.level, root.propagate)
+    buffer = io.StringIO()
+    configure_logging("INFO", buffer)
+    yield buffer
+    root.handlers[:] = saved[0]
+    root.setLevel(saved[1])
+    root.propagate = saved[2]
+
+
+def _lines(buffer: io.StringIO, event: str) -> list[dict[str, Any]]:
+    lines = [json.loads(line) for line in buffer.getvalue().splitlines()]
+    return [line for line in lines if line["event"] == event]
+
+
+def test_a_crash_in_a_handler_is_a_500_logged_at_error_level(
+    client: TestClient[Any], json_log: io.StringIO, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def crash(_self: Services) -> None:
+        raise ValueError("/secret/place/rrag.db went missing")
+
+    # the fault is injected under the handler: what is tested is the app's crash path
+    monkeypatch.setattr(Services, "retriever", crash)
+    response = client.post("/v1/search", json={"query": "x"}, headers=auth())
+    _assert_error(response, 500, "internal_error", "internal error")
+    assert "/secret/place" not in response.text
+    [line] = _lines(json_log, "request_crashed")
+    assert (line["level"], line["exc_type"], line["path"]) == ("error", "ValueError", "/v1/search")
+
+
+def test_a_recursion_error_of_our_own_stays_a_500(
+    client: TestClient[Any], json_log: io.StringIO, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def recurse(self: Services) -> None:
+        recurse(self)
+
+    monkeypatch.setattr(Services, "retriever", recurse)
+    response = client.post("/v1/search", json={"query": "x"}, headers=auth())
+    _assert_error(response, 500, "internal_error")
+    [line] = _lines(json_log, "request_crashed")
+    assert (line["level"], line["exc_type"]) == ("error", "RecursionError")
+
+
+def test_rrag_errors_answered_with_5xx_are_logged_at_error_level(
+    client: TestClient[Any], json_log: io.StringIO, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unusable(_self: Services) -> None:
+        raise StoreError("the store is not usable: disk I/O error")
+
+    monkeypatch.setattr(Services, "retriever", unusable)
+    response = client.post("/v1/search", json={"query": "x"}, headers=auth())
+    _assert_error(response, 503, "store_error")
+    [line] = _lines(json_log, "request_failed")
+    assert (line["level"], line["status"], line["exc_type"]) == ("error", 503, "StoreError")
