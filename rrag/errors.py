@@ -24,6 +24,8 @@ them to a message and an exit code (``rrag.cli``); nothing else translates them.
     ├── IndexStateError          missing, corrupt or stale vector index
     ├── EmbeddingError           the embedder (model missing, Ollama unreachable)
     ├── LLMError                 the LLM runtime
+    │   ├── LLMUnavailable       refused/dropped after retries, model missing, HTTP error
+    │   └── LLMTimeout           no reply within the timeout
     └── OpsError                 backup / restore / maintenance
         └── StoreBusy            a sync, the API or a restore holds the store
 """
@@ -117,6 +119,14 @@ class LLMError(RragError):
     type_name = "llm_error"
 
 
+class LLMUnavailable(LLMError):
+    type_name = "llm_unavailable"
+
+
+class LLMTimeout(LLMError):
+    type_name = "llm_timeout"
+
+
 class OpsError(RragError):
     type_name = "ops_error"
 
@@ -134,6 +144,8 @@ __all__ = [
     "JobError",
     "JobNotFound",
     "LLMError",
+    "LLMTimeout",
+    "LLMUnavailable",
     "OpsError",
     "OutboundPolicyError",
     "RedmineAuthError",

