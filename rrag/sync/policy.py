@@ -1,26 +1,48 @@
-"""Outbound policy: which Redmine URLs rrag may talk to.
+"""Outbound policy: which URLs rrag may talk to (Redmine and the LLM runtime), per request.
 
-Checked before any request is sent:
+Rules, checked for every request rrag sends (not only once for the base URL):
 
-* the host must be in ``REDMINE_ALLOWED_HOSTS`` when that list is set, and the list must
-  be set when ``APP_ENV=production``;
+* ``http`` or ``https`` with a host, and no user-info (``user:password@host``): a
+  credential belongs in its key setting (``REDMINE_API_KEY``, ``LLM_API_KEY``), never in
+  a URL that ends up in chunk URLs, messages and third-party log lines;
+* Redmine: the host must be in ``REDMINE_ALLOWED_HOSTS`` when that list is set, and the
+  list must be set when ``APP_ENV=production``;
+* the LLM runtime (``OLLAMA_BASE_URL``, ``LLM_BASE_URL``): the host must be loopback or
+  listed in ``LLM_ALLOWED_HOSTS``, in every environment (every issue text goes there);
 * HTTPS is required except for loopback (``localhost``, 127.0.0.0/8, ``::1``);
-* a host that resolves to a link-local address (169.254.0.0/16, fe80::/10; cloud
-  metadata services live there) is refused.
+* no address the host is or resolves to may be link-local (169.254.0.0/16, fe80::/10;
+  cloud metadata services live there) or unspecified (``0.0.0.0``, ``::``).
+  IPv4-mapped IPv6 addresses (``::ffff:169.254.169.254``) count as their IPv4 address.
 
-Redirects are never followed (see :mod:`rrag.sync.client`).
+:class:`GuardedTransport` applies the rules inside httpx and *pins* the checked address:
+a host name is resolved once, every answer is checked, and the connection goes to a
+checked address (the request keeps ``Host`` and TLS keeps the name through httpcore's
+``sni_hostname`` extension), so a DNS answer that changes between check and connect
+(DNS rebinding) cannot redirect it. Redirects are never followed (see
+:mod:`rrag.sync.client`).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
+import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import urlsplit
+
+import httpx
 
 from rrag.errors import OutboundPolicyError
 
+if TYPE_CHECKING:
+    from rrag.settings import Settings
+
 Resolver = Callable[[str], list[str]]
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+PIN_TTL_S = 60.0  # how long a checked DNS answer is reused (a checked answer stays safe)
 
 
 def resolve(host: str) -> list[str]:
@@ -32,20 +54,131 @@ def resolve(host: str) -> list[str]:
     return sorted({str(info[4][0]) for info in infos})
 
 
+def ip_of(host: str) -> IPAddress | None:
+    """``host`` as an IP address (brackets and zone id dropped, IPv4-mapped unwrapped)."""
+    try:
+        address = ipaddress.ip_address(host.strip("[]").split("%")[0])
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
 def is_loopback_host(host: str) -> bool:
     if host.lower() == "localhost":
         return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+    address = ip_of(host)
+    return address is not None and address.is_loopback
 
 
-def _is_link_local(address: str) -> bool:
-    try:
-        return ipaddress.ip_address(address.split("%")[0]).is_link_local
-    except ValueError:
-        return False
+def _forbidden(address: str) -> str | None:
+    """Why rrag never connects to ``address`` (None: it may)."""
+    ip = ip_of(address)
+    if ip is None:
+        return None
+    if ip.is_link_local:
+        return "a link-local address"
+    if ip.is_unspecified:
+        return "the unspecified address"
+    return None
+
+
+@dataclass(frozen=True)
+class Policy:
+    """One target's rules; :meth:`vet` applies them to a URL."""
+
+    allowed_hosts: frozenset[str]
+    production: bool
+    url_setting: str
+    hosts_setting: str
+    key_setting: str
+    loopback_or_listed: bool = False  # the LLM rule: loopback or allow-listed, always
+    resolver: Resolver = field(default=resolve, compare=False)
+
+    def vet(self, url: str) -> tuple[str, list[str]]:
+        """``(host, checked addresses)`` when ``url`` is allowed; OutboundPolicyError if not.
+
+        The addresses are the literal itself, or every address the name resolved to (empty
+        when it does not resolve: the connection then fails on its own).
+        """
+        host = self._host(url)
+        literal = ip_of(host)
+        if literal is not None:  # a forbidden literal is named as such, before other rules
+            self._check_addresses(host, [str(literal)], url)
+        self._check_listed(host, url)
+        if urlsplit(url).scheme != "https" and not is_loopback_host(host):
+            self._refuse(f"HTTPS is required for non-local host {host} ({self.url_setting})", url)
+        addresses = [str(literal)] if literal is not None else self.resolver(host)
+        self._check_addresses(host, addresses, url)
+        return host, addresses
+
+    def _check_addresses(self, host: str, addresses: list[str], url: str) -> None:
+        for address in addresses:
+            reason = _forbidden(address)
+            if reason:
+                self._refuse(f"{self.url_setting} host {host} resolves to {reason}", url)
+
+    def _host(self, url: str) -> str:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        if parts.scheme not in {"http", "https"} or not host:
+            self._refuse(f"{self.url_setting} is not an http(s) URL with a host", url)
+        if "@" in parts.netloc:
+            self._refuse(
+                f"{self.url_setting} must not carry user-info (user:password@host); "
+                f"put the credential in {self.key_setting}",
+                url,
+            )
+        return host
+
+    def _check_listed(self, host: str, url: str) -> None:
+        listed = host in self.allowed_hosts
+        if self.loopback_or_listed:
+            if not (listed or is_loopback_host(host)):
+                self._refuse(
+                    f"{self.url_setting} host {host} is neither loopback nor in "
+                    f"{self.hosts_setting}",
+                    url,
+                )
+            return
+        if self.production and not self.allowed_hosts:
+            self._refuse(
+                f"{self.hosts_setting} must be set when APP_ENV=production "
+                f"(it lists the {self.url_setting} host)",
+                url,
+            )
+        if self.allowed_hosts and not listed:
+            self._refuse(f"{self.url_setting} host {host} is not in {self.hosts_setting}", url)
+
+    def _refuse(self, message: str, url: str) -> NoReturn:
+        host = urlsplit(url).hostname
+        raise OutboundPolicyError(message, url=safe_url(url), host=host, setting=self.url_setting)
+
+
+def _hosts(values: Iterable[str]) -> frozenset[str]:
+    return frozenset(h.strip().lower() for h in values if h.strip())
+
+
+def redmine_policy(
+    allowed_hosts: Iterable[str],
+    production: bool,
+    resolver: Resolver = resolve,
+    *,
+    url_setting: str = "REDMINE_BASE_URL",
+    hosts_setting: str = "REDMINE_ALLOWED_HOSTS",
+) -> Policy:
+    """The Redmine rule: the allowlist when set, required in production."""
+    hosts = _hosts(allowed_hosts)
+    return Policy(hosts, production, url_setting, hosts_setting, "REDMINE_API_KEY", False, resolver)
+
+
+def llm_policy(
+    allowed_hosts: Iterable[str], url_setting: str, resolver: Resolver = resolve
+) -> Policy:
+    """The LLM rule: loopback or listed in ``LLM_ALLOWED_HOSTS``, in every environment."""
+    hosts = _hosts(allowed_hosts)
+    return Policy(hosts, False, url_setting, "LLM_ALLOWED_HOSTS", "LLM_API_KEY", True, resolver)
 
 
 def check_url(
@@ -53,41 +186,160 @@ def check_url(
     allowed_hosts: Iterable[str],
     production: bool,
     resolver: Resolver = resolve,
+    *,
+    url_setting: str = "REDMINE_BASE_URL",
+    hosts_setting: str = "REDMINE_ALLOWED_HOSTS",
 ) -> str:
-    """Return the URL's host when policy allows ``url``; raise OutboundPolicyError otherwise."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    if parts.scheme not in {"http", "https"} or not host:
-        raise OutboundPolicyError(f"not an http(s) URL with a host: {_safe(url)}", url=_safe(url))
-    allowed = {h.strip().lower() for h in allowed_hosts if h.strip()}
-    if production and not allowed:
-        raise OutboundPolicyError(
-            "REDMINE_ALLOWED_HOSTS must be set when APP_ENV=production", url=_safe(url)
-        )
-    if allowed and host not in allowed:
-        raise OutboundPolicyError(
-            f"host {host} is not in REDMINE_ALLOWED_HOSTS", url=_safe(url), host=host
-        )
-    if parts.scheme != "https" and not is_loopback_host(host):
-        raise OutboundPolicyError(
-            f"HTTPS is required for non-local host {host}", url=_safe(url), host=host
-        )
-    if any(_is_link_local(a) for a in [host, *resolver(host)]):
-        raise OutboundPolicyError(
-            f"host {host} resolves to a link-local address", url=_safe(url), host=host
-        )
-    return host
+    """Return the URL's host when the Redmine policy allows ``url``; raise OutboundPolicyError.
+
+    Every message names ``url_setting`` and, where the allowlist is involved,
+    ``hosts_setting``.
+    """
+    policy = redmine_policy(
+        allowed_hosts, production, resolver, url_setting=url_setting, hosts_setting=hosts_setting
+    )
+    return policy.vet(url)[0]
 
 
-def _safe(url: str) -> str:
+def check_llm_url(
+    settings: Settings, url: str, url_setting: str, resolver: Resolver = resolve
+) -> str:
+    """Return the host when the LLM policy allows ``url`` (``url_setting`` names it).
+
+    Raises:
+        OutboundPolicyError: naming ``url_setting`` and, for a host that is neither
+            loopback nor listed, ``LLM_ALLOWED_HOSTS``.
+    """
+    return llm_policy(settings.llm.allowed_hosts, url_setting, resolver).vet(url)[0]
+
+
+class GuardedTransport(httpx.BaseTransport):
+    """Checks every request against a :class:`Policy` and connects to a checked address.
+
+    IP literals go out unchanged. A host name is resolved once (through the policy's
+    resolver; a checked answer is reused for ``PIN_TTL_S``), each answer is checked, and
+    the request is rewritten to the first checked address that accepts a connection,
+    keeping its ``Host`` header and, for TLS, the name as ``sni_hostname`` (certificate
+    checks stay against the name). The inner transport never resolves the name itself.
+    """
+
+    def __init__(self, policy: Policy, inner: httpx.BaseTransport | None = None) -> None:
+        self.policy = policy
+        self._inner = inner if inner is not None else httpx.HTTPTransport()
+        self._pins: dict[str, tuple[float, list[str]]] = {}
+        self._lock = threading.Lock()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        url = str(request.url)
+        if ip_of(request.url.host) is not None:
+            self.policy.vet(url)
+            return self._inner.handle_request(request)
+        host, addresses = self._checked(url, request.url.host)
+        if not addresses:
+            raise httpx.ConnectError(f"{host} does not resolve", request=request)
+        error: httpx.ConnectError | None = None
+        for address in addresses:  # connect errors only: nothing was sent yet
+            try:
+                return self._inner.handle_request(_pinned(request, host, address))
+            except httpx.ConnectError as exc:
+                error = exc
+        assert error is not None
+        raise error
+
+    def _checked(self, url: str, host: str) -> tuple[str, list[str]]:
+        """The policy verdict on ``url``, resolving ``host`` at most once per PIN_TTL_S."""
+        now = time.monotonic()
+        with self._lock:
+            pinned = self._pins.get(host)
+        if pinned is not None and pinned[0] > now:
+            return replace(self.policy, resolver=lambda _host: pinned[1]).vet(url)
+        host, addresses = self.policy.vet(url)
+        if addresses:
+            with self._lock:
+                self._pins[host] = (now + PIN_TTL_S, addresses)
+        return host, addresses
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def _pinned(request: httpx.Request, host: str, address: str) -> httpx.Request:
+    """``request`` sent to ``address``: same headers (``Host``), same body, TLS name kept."""
+    return httpx.Request(
+        request.method,
+        request.url.copy_with(host=address),
+        headers=request.headers,
+        stream=request.stream,
+        extensions={**request.extensions, "sni_hostname": host},
+    )
+
+
+def guarded_transport(
+    allowed_hosts: Iterable[str],
+    production: bool,
+    *,
+    hosts_setting: str = "REDMINE_ALLOWED_HOSTS",
+    url_setting: str = "REDMINE_BASE_URL",
+    inner: httpx.BaseTransport | None = None,
+    resolver: Resolver = resolve,
+) -> GuardedTransport:
+    """A transport enforcing the Redmine-style policy (allowlist) on every request."""
+    policy = redmine_policy(
+        allowed_hosts, production, resolver, url_setting=url_setting, hosts_setting=hosts_setting
+    )
+    return GuardedTransport(policy, inner)
+
+
+def redmine_transport(
+    settings: Settings, inner: httpx.BaseTransport | None = None, resolver: Resolver = resolve
+) -> GuardedTransport:
+    """The guarded transport for ``REDMINE_BASE_URL`` (pooled for the sync's concurrency)."""
+    rs = settings.redmine
+    if inner is None:
+        inner = httpx.HTTPTransport(limits=httpx.Limits(max_connections=rs.max_concurrency + 2))
+    policy = redmine_policy(rs.allowed_hosts, settings.is_production, resolver)
+    return GuardedTransport(policy, inner)
+
+
+def llm_transport(
+    settings: Settings,
+    url_setting: str,
+    inner: httpx.BaseTransport | None = None,
+    resolver: Resolver = resolve,
+) -> GuardedTransport:
+    """The guarded transport for an LLM URL setting (``OLLAMA_BASE_URL``, ``LLM_BASE_URL``)."""
+    return GuardedTransport(llm_policy(settings.llm.allowed_hosts, url_setting, resolver), inner)
+
+
+def safe_url(url: str) -> str:
     """The URL without userinfo or query (either could carry a credential)."""
     parts = urlsplit(url)
     netloc = parts.hostname or ""
-    if parts.port:
-        netloc = f"{netloc}:{parts.port}"
+    if ":" in netloc:
+        netloc = f"[{netloc}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port:
+        netloc = f"{netloc}:{port}"
     return f"{parts.scheme}://{netloc}{parts.path}"
 
 
-safe_url = _safe
+_safe = safe_url
 
-__all__ = ["check_url", "is_loopback_host", "resolve", "safe_url"]
+__all__ = [
+    "GuardedTransport",
+    "Policy",
+    "check_llm_url",
+    "check_url",
+    "guarded_transport",
+    "ip_of",
+    "is_loopback_host",
+    "llm_policy",
+    "llm_transport",
+    "redmine_policy",
+    "redmine_transport",
+    "resolve",
+    "safe_url",
+]
