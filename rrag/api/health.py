@@ -4,11 +4,16 @@ A check that hangs (a locked database, a silent Ollama) is reported ``fail`` or
 ``degraded`` with "timed out" once its limit passes; the others still report, so the
 endpoint answers within about :data:`CHECK_TIMEOUT_S`. A check still hanging from an
 earlier request is not started again (no pile-up of stuck threads).
+
+Two views of one report: :func:`public_view` (a status per check, nothing else: no URL,
+path, host, count or error text an outsider could use) and :func:`detail_view` (every
+field, for a caller with a token, with user-info stripped from every URL in it).
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 import threading
 import time
@@ -22,6 +27,7 @@ from rrag.errors import OutboundPolicyError
 from rrag.guardrails import count_events
 from rrag.index import check_consistency, store_generation
 from rrag.llm.ollama_probe import llm_runtime_check
+from rrag.logs import redact
 from rrag.settings import Settings
 from rrag.store.db import Store
 from rrag.store.migrations import SCHEMA_VERSION
@@ -41,6 +47,8 @@ _PLACEHOLDER_KEYS = (
     "todo",
 )
 _ORDER = {"ok": 0, "degraded": 1, "fail": 2}
+# scheme://user:password@ — greedy up to the last @ before the path, as urlsplit reads it
+_USERINFO_RX = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/]*@")
 Check = Callable[[], dict[str, Any]]
 
 
@@ -97,6 +105,32 @@ def auth_check(token_count: int) -> dict[str, Any]:
 def combine(checks: dict[str, dict[str, Any]]) -> str:
     worst = max((_ORDER.get(c.get("status", "fail"), 2) for c in checks.values()), default=0)
     return next(name for name, rank in _ORDER.items() if rank == worst)
+
+
+def without_credentials(value: Any) -> Any:
+    """``value`` (a JSON-ready report) with user-info cut from every URL in its strings.
+
+    A base URL may carry ``user:password@`` (``OLLAMA_BASE_URL`` behind a proxy); any check
+    may quote one in a field or an error text. Registered secrets are redacted too.
+    """
+    if isinstance(value, str):
+        return redact(_USERINFO_RX.sub(r"\1", value))
+    if isinstance(value, dict):
+        return {key: without_credentials(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [without_credentials(item) for item in value]
+    return value
+
+
+def public_view(checks: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """What anyone may read: the overall status and one status per check."""
+    statuses = {name: {"status": check.get("status", "fail")} for name, check in checks.items()}
+    return {"status": combine(checks), "checks": statuses}
+
+
+def detail_view(checks: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Every field of every check, for a caller holding a token; never a credential."""
+    return {"status": combine(checks), "checks": without_credentials(checks)}
 
 
 class HealthRunner:
@@ -214,10 +248,13 @@ __all__ = [
     "combine",
     "config_check",
     "database_check",
+    "detail_view",
     "guardrails_check",
     "index_check",
     "llm_check",
     "outbound_policy_check",
+    "public_view",
     "secrets_check",
     "sync_jobs_check",
+    "without_credentials",
 ]

@@ -76,7 +76,7 @@ def test_token_scoped_to_projects_cannot_reach_others(client: TestClient[Any]) -
 
 def test_health_is_public_and_reports_auth(make_client: AppFactory) -> None:
     open_app = make_client()
-    body = open_app.get("/healthz").json()
+    body = open_app.get("/healthz?detail=1").json()  # detail is open without tokens
     assert body["checks"]["config"]["auth"]["status"] == "degraded"
     assert body["status"] != "ok"
     # without tokens the development service answers protected routes
@@ -84,7 +84,8 @@ def test_health_is_public_and_reports_auth(make_client: AppFactory) -> None:
 
 
 def test_health_with_tokens_reports_auth_ok(client: TestClient[Any]) -> None:
-    auth_check = client.get("/healthz").json()["checks"]["config"]["auth"]
+    detail = client.get("/healthz?detail=1", headers=auth()).json()
+    auth_check = detail["checks"]["config"]["auth"]
     assert auth_check == {"status": "ok", "tokens": 2}
 
 

@@ -1,4 +1,7 @@
-"""``/healthz`` through the app: every check present, and each failure mode reported."""
+"""``/healthz?detail=1`` through the app: every check present, each failure mode reported.
+
+What the public form hides, and who may ask for detail, is in ``test_health_views.py``.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from rrag.api import create_app
 from rrag.index import IndexUpdater
 from rrag.settings import LLMSettings, OllamaSettings, RedmineSettings, Settings
 from rrag.store.db import open_store
-from tests.api.conftest import OPS_TOKEN, api_settings
+from tests.api.conftest import LOOPBACK_URL, OPS_TOKEN, api_settings, auth
 from tests.index.seed import small_corpus
 from tests.llm.ollama_standin import OllamaStandIn, running
 from tests.llm.test_ollama_probe import free_port
@@ -23,10 +26,11 @@ CHECKS = ["database", "sync_jobs", "config", "index", "llm_runtime", "guardrails
 
 
 def health(settings: Settings, before: Any = None) -> tuple[int, dict[str, Any]]:
-    with TestClient(create_app(settings)) as client:
+    """Status and body of ``/healthz?detail=1`` asked with the ops token."""
+    with TestClient(create_app(settings), base_url=LOOPBACK_URL) as client:
         if before:
             before()
-        response = client.get("/healthz")
+        response = client.get("/healthz?detail=1", headers=auth())
     return response.status_code, response.json()
 
 

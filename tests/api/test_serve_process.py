@@ -122,7 +122,7 @@ def test_sync_over_http_then_search_ask_and_health(served: Served, redmine: Any)
     answer = httpx.post(f"{url}/v1/ask", json={"question": first["subject"]}, headers=auth()).json()
     assert answer["grounded"] and answer["citations"][0]["url"].startswith(redmine.base_url)
 
-    health = httpx.get(f"{url}/healthz", timeout=5)
+    health = httpx.get(f"{url}/healthz?detail=1", headers=auth(), timeout=5)
     checks = health.json()["checks"]
     assert health.status_code == 200, health.text
     assert checks["sync_jobs"]["finished"] == 1 and checks["database"]["status"] == "ok"
