@@ -27,7 +27,7 @@ from rrag.errors import (
 )
 from rrag.logs import get_logger, log_event
 from rrag.settings import RedmineSettings, Settings
-from rrag.sync.policy import check_url, safe_url
+from rrag.sync.policy import Resolver, redmine_transport, resolve, safe_url
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 PAGE_LIMIT = 100  # Redmine caps ``limit`` at 100
@@ -194,17 +194,26 @@ class RedmineClient:
         return page
 
 
-def build_http(settings: Settings, transport: httpx.BaseTransport | None = None) -> httpx.Client:
-    """An httpx client for Redmine after the outbound policy has approved the base URL."""
+def build_http(
+    settings: Settings,
+    transport: httpx.BaseTransport | None = None,
+    resolver: Resolver = resolve,
+) -> httpx.Client:
+    """An httpx client for Redmine after the outbound policy has approved the base URL.
+
+    Every request then goes through the guarded transport: checked again, and sent to
+    the address that was checked (``transport``, when given, is the inner one: tests pass
+    an ``httpx.MockTransport``).
+    """
     rs = settings.redmine
-    check_url(rs.base_url, rs.allowed_hosts, settings.is_production)
+    guarded = redmine_transport(settings, transport, resolver)
+    guarded.check(rs.base_url)  # refuse before any request, and pin the checked answer
     return httpx.Client(
         base_url=rs.base_url.rstrip("/"),
         headers={"X-Redmine-API-Key": rs.api_key.get_secret_value(), "Accept": "application/json"},
         timeout=httpx.Timeout(rs.http_timeout_s, connect=min(10.0, rs.http_timeout_s)),
         follow_redirects=False,
-        transport=transport,
-        limits=httpx.Limits(max_connections=rs.max_concurrency + 2),
+        transport=guarded,
     )
 
 

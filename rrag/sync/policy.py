@@ -14,11 +14,10 @@ Rules, checked for every request rrag sends (not only once for the base URL):
   cloud metadata services live there) or unspecified (``0.0.0.0``, ``::``).
   IPv4-mapped IPv6 addresses (``::ffff:169.254.169.254``) count as their IPv4 address.
 
-:class:`GuardedTransport` applies the rules inside httpx and *pins* the checked address:
-a host name is resolved once, every answer is checked, and the connection goes to a
-checked address (the request keeps ``Host`` and TLS keeps the name through httpcore's
-``sni_hostname`` extension), so a DNS answer that changes between check and connect
-(DNS rebinding) cannot redirect it. Redirects are never followed (see
+The transports built here (:func:`redmine_transport`, :func:`llm_transport`) apply the
+rules inside httpx to every request and pin the checked address
+(:mod:`rrag.sync.pinning`), so a DNS answer that changes between check and connect (DNS
+rebinding) cannot redirect a connection. Redirects are never followed (see
 :mod:`rrag.sync.client`).
 """
 
@@ -26,8 +25,6 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-import threading
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, NoReturn
@@ -36,13 +33,13 @@ from urllib.parse import urlsplit
 import httpx
 
 from rrag.errors import OutboundPolicyError
+from rrag.sync.pinning import GuardedTransport
 
 if TYPE_CHECKING:
     from rrag.settings import Settings
 
 Resolver = Callable[[str], list[str]]
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-PIN_TTL_S = 60.0  # how long a checked DNS answer is reused (a checked answer stays safe)
 
 
 def resolve(host: str) -> list[str]:
@@ -112,6 +109,10 @@ class Policy:
         addresses = [str(literal)] if literal is not None else self.resolver(host)
         self._check_addresses(host, addresses, url)
         return host, addresses
+
+    def answering(self, addresses: list[str]) -> Policy:
+        """This policy with a fixed DNS answer (a pinned one) instead of its resolver."""
+        return replace(self, resolver=lambda _host: list(addresses))
 
     def _check_addresses(self, host: str, addresses: list[str], url: str) -> None:
         for address in addresses:
@@ -211,67 +212,6 @@ def check_llm_url(
             loopback nor listed, ``LLM_ALLOWED_HOSTS``.
     """
     return llm_policy(settings.llm.allowed_hosts, url_setting, resolver).vet(url)[0]
-
-
-class GuardedTransport(httpx.BaseTransport):
-    """Checks every request against a :class:`Policy` and connects to a checked address.
-
-    IP literals go out unchanged. A host name is resolved once (through the policy's
-    resolver; a checked answer is reused for ``PIN_TTL_S``), each answer is checked, and
-    the request is rewritten to the first checked address that accepts a connection,
-    keeping its ``Host`` header and, for TLS, the name as ``sni_hostname`` (certificate
-    checks stay against the name). The inner transport never resolves the name itself.
-    """
-
-    def __init__(self, policy: Policy, inner: httpx.BaseTransport | None = None) -> None:
-        self.policy = policy
-        self._inner = inner if inner is not None else httpx.HTTPTransport()
-        self._pins: dict[str, tuple[float, list[str]]] = {}
-        self._lock = threading.Lock()
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        url = str(request.url)
-        if ip_of(request.url.host) is not None:
-            self.policy.vet(url)
-            return self._inner.handle_request(request)
-        host, addresses = self._checked(url, request.url.host)
-        if not addresses:
-            raise httpx.ConnectError(f"{host} does not resolve", request=request)
-        error: httpx.ConnectError | None = None
-        for address in addresses:  # connect errors only: nothing was sent yet
-            try:
-                return self._inner.handle_request(_pinned(request, host, address))
-            except httpx.ConnectError as exc:
-                error = exc
-        assert error is not None
-        raise error
-
-    def _checked(self, url: str, host: str) -> tuple[str, list[str]]:
-        """The policy verdict on ``url``, resolving ``host`` at most once per PIN_TTL_S."""
-        now = time.monotonic()
-        with self._lock:
-            pinned = self._pins.get(host)
-        if pinned is not None and pinned[0] > now:
-            return replace(self.policy, resolver=lambda _host: pinned[1]).vet(url)
-        host, addresses = self.policy.vet(url)
-        if addresses:
-            with self._lock:
-                self._pins[host] = (now + PIN_TTL_S, addresses)
-        return host, addresses
-
-    def close(self) -> None:
-        self._inner.close()
-
-
-def _pinned(request: httpx.Request, host: str, address: str) -> httpx.Request:
-    """``request`` sent to ``address``: same headers (``Host``), same body, TLS name kept."""
-    return httpx.Request(
-        request.method,
-        request.url.copy_with(host=address),
-        headers=request.headers,
-        stream=request.stream,
-        extensions={**request.extensions, "sni_hostname": host},
-    )
 
 
 def guarded_transport(
