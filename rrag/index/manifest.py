@@ -46,6 +46,8 @@ def fsync_write(path: Path, *parts: bytes | memoryview) -> None:
     Parts are written one after another rather than joined first: the FAISS body is most of
     the process's memory at save time, and joining would copy it.
     """
+    # mkstemp creates the file 0600 whatever the umask: the index (vectors of private
+    # issue text) and its manifest stay owner-only, like everything in the data dir
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:

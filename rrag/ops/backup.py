@@ -4,7 +4,9 @@ Layout: ``OUTPUT_DIR/snapshot-<UTC timestamp>/`` with ``rrag.db``, ``chunks.inde
 ``chunks.meta.json`` and ``manifest.json``. It is assembled under a hidden temp name
 (``.tmp-snapshot-...``) and renamed only when complete and fsynced, so a crash never
 leaves a directory that looks like a snapshot. Nothing secret is in it: the store holds
-no API keys and no settings are copied.
+no API keys and no settings are copied. It does hold private issue text, so the snapshot
+directory is 0700 and its files 0600 whatever the umask (a missing ``OUTPUT_DIR`` is
+created 0700 too; an existing one keeps its mode).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from rrag.ops.manifest import (
     seal,
 )
 from rrag.settings import Settings
+from rrag.store.files import fresh_private_dir, private_dir
 from rrag.sync.jobs import StoreLock
 
 log = get_logger("ops.backup")
@@ -106,11 +109,9 @@ def backup(settings: Settings, output_dir: Path, lock_timeout_s: float = 300.0) 
         raise OpsError(
             f"there is no store to back up: {data_dir / DB_NAME} does not exist", path=str(data_dir)
         )
-    output_dir = Path(output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
+    output_dir = private_dir(Path(output_dir))
     name, created_at = _snapshot_name(output_dir)
-    work = output_dir / f".tmp-{name}-{os.getpid()}"
-    work.mkdir()
+    work = fresh_private_dir(output_dir / f".tmp-{name}-{os.getpid()}")
     try:
         _copy_pair(data_dir, work, lock_timeout_s)
         manifest = build_manifest(work, created_at)

@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from rrag.errors import OpsError
 from rrag.store.db import BUSY_TIMEOUT_MS
+from rrag.store.files import touch_private
 
 GENERATION_KEY = "index_generation"
 
@@ -40,8 +41,11 @@ def online_backup(live: Path, target: Path) -> None:
     ``backup(pages=-1)`` copies every page in one step inside one read transaction, so
     the copy is the database as of one commit even while writers keep committing (WAL
     readers never block writers). The copy is switched to rollback-journal mode so the
-    snapshot is a single file with no ``-wal`` beside it.
+    snapshot is a single file with no ``-wal`` beside it. ``target`` is created 0600
+    before SQLite opens it: SQLite would create it 0644, and gives its ``-journal`` the
+    database file's permissions.
     """
+    touch_private(target)
     with (
         closing(sqlite3.connect(live, timeout=BUSY_TIMEOUT_MS / 1000)) as src,
         closing(sqlite3.connect(target)) as dst,

@@ -3,6 +3,8 @@
 Every file ops writes goes through here so a crash never leaves a half-written file under
 its final name: write to a temp name, ``fsync`` the file, ``os.replace``, ``fsync`` the
 directory (the rename itself is only durable once the directory entry is on disk).
+Every file is created owner-only (0600) whatever the umask (:mod:`rrag.store.files`):
+snapshots and staged restores hold the same private issue text as the store.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import hashlib
 import os
 import shutil
 from pathlib import Path
+
+from rrag.store.files import open_private
 
 CHUNK = 1 << 20
 
@@ -36,7 +40,7 @@ def fsync_path(path: Path) -> None:
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` via temp file + fsync + os.replace + directory fsync."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as handle:
+    with open_private(tmp) as handle:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
@@ -45,9 +49,11 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 def copy_synced(src: Path, dst: Path) -> None:
-    """Copy ``src`` to ``dst`` and fsync the copy (not the directory)."""
-    shutil.copyfile(src, dst)
-    fsync_path(dst)
+    """Copy ``src`` to ``dst`` (created 0600) and fsync the copy (not the directory)."""
+    with open(src, "rb") as source, open_private(dst) as target:
+        shutil.copyfileobj(source, target, CHUNK)
+        target.flush()
+        os.fsync(target.fileno())
 
 
 def file_size(path: Path) -> int:

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from rrag.errors import StoreBusy
+from rrag.store.files import private_dir
 from rrag.sync.jobs import StoreLock
 
 SYNC_LOCK = "sync.lock"
@@ -39,7 +40,7 @@ class ServeLock:
 
     def acquire(self) -> None:
         """Take the shared lock; StoreBusy while a restore holds it exclusively."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)  # the server takes this before opening the store
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)

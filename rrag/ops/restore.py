@@ -20,6 +20,7 @@ from rrag.ops.locks import exclusive_store
 from rrag.ops.manifest import DB_NAME, INDEX_META_NAME, read_index_meta, verify_snapshot
 from rrag.ops.swap import STAGING, SWAP_ORDER, SwapPlan, recover_locked, run_swap
 from rrag.settings import Settings
+from rrag.store.files import fresh_private_dir, private_dir
 
 log = get_logger("ops.restore")
 
@@ -61,7 +62,7 @@ def stage_snapshot(source: Path, data_dir: Path, manifest: dict[str, Any]) -> li
     """Copy the snapshot's files into staging and re-verify the copies' checksums."""
     staging = data_dir / STAGING
     shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
+    fresh_private_dir(staging)
     for name, expected in manifest["files"].items():
         copy_synced(source / name, staging / name)
         if sha256_file(staging / name) != expected["sha256"]:
@@ -86,7 +87,7 @@ def restore(settings: Settings, source_dir: Path, force: bool = False) -> dict[s
     if not force:
         raise InputError(_refusal(plan))
     data_dir = settings.store.data_dir
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)
     with exclusive_store(data_dir):
         recover_locked(data_dir)  # a crashed earlier restore is completed first
         new_files = stage_snapshot(source, data_dir, plan["manifest"])

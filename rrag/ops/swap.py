@@ -30,6 +30,7 @@ from rrag.logs import get_logger, log_event
 from rrag.ops.files import fsync_path, write_atomic
 from rrag.ops.locks import RESTORE_LOCK
 from rrag.ops.manifest import DB_NAME, PAIR_FILES
+from rrag.store.files import private_dir
 from rrag.sync.jobs import StoreLock
 
 log = get_logger("ops.swap")
@@ -84,7 +85,7 @@ def swap_steps(plan: SwapPlan) -> list[Step]:
 
 def begin(plan: SwapPlan) -> None:
     """Write the journal: from here on the new pair wins."""
-    (plan.root / ASIDE).mkdir(exist_ok=True)
+    private_dir(plan.root / ASIDE)
     write_atomic(plan.root / INTENT, json.dumps(asdict(plan)).encode())
 
 

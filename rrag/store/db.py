@@ -5,10 +5,16 @@ transactions so they never block the writer under WAL; writes go through
 :meth:`Store.write`, which starts ``BEGIN IMMEDIATE`` so a writer waits on the busy
 timeout up front instead of failing with ``database is locked`` when a read transaction
 tries to upgrade.
+
+Opening also keeps the data directory owner-only (:mod:`rrag.store.files`): the directory
+is made 0700, the database file is created 0600 before SQLite opens it (so its ``-wal``
+and ``-shm`` inherit 0600), and whatever an older rrag left readable is tightened, with a
+``data_dir_tightened`` log line naming what changed.
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +25,11 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlmodel import Session
 
 from rrag.errors import StoreError
+from rrag.logs import get_logger, log_event
+from rrag.store.files import private_dir, tighten_tree, touch_private
 from rrag.store.migrations import migrate
+
+log = get_logger("store")
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -47,8 +57,29 @@ def _engine(path: Path, begin: str) -> Engine:
     return engine
 
 
+def _private_data_dir(path: Path) -> None:
+    """Data dir 0700 and every file in it 0600 before SQLite creates its companions."""
+    try:
+        private_dir(path.parent)
+        changed = tighten_tree(path.parent)
+        touch_private(path)
+    except OSError as exc:
+        raise StoreError(
+            f"cannot prepare the store at {path}: {exc.strerror or exc}", path=str(path)
+        ) from None
+    if changed:
+        log_event(
+            log,
+            "data_dir_tightened",
+            level=logging.WARNING,
+            data_dir=str(path.parent),
+            paths=changed,
+            reason="group/other could read them; now owner-only",
+        )
+
+
 def _prepare_file(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _private_data_dir(path)
     try:
         conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
     except sqlite3.Error as exc:
