@@ -1,9 +1,11 @@
 """``create_app(settings)``: the Litestar service of rrag.
 
 Auth is one app-wide guard (:func:`rrag.api.auth.require_principal`), so a route added
-later is protected unless its path is listed public. Errors map to HTTP in one dict
-(:data:`rrag.api.errors.EXCEPTION_HANDLERS`). The OpenAPI schema is served at ``/schema``
-(JSON at ``/schema/openapi.json``).
+later is protected unless its path is listed public. Without tokens (development on
+loopback) a second guard, :func:`rrag.api.origin.require_local_origin`, runs first and
+refuses what a web page could send there (a foreign ``Host``, a non-JSON body). Errors
+map to HTTP in one dict (:data:`rrag.api.errors.EXCEPTION_HANDLERS`). The OpenAPI schema
+is served at ``/schema`` (JSON at ``/schema/openapi.json``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from rrag import __version__
 from rrag.api.auth import Principal, build_auth, require_principal
 from rrag.api.controllers import ROUTES
 from rrag.api.errors import EXCEPTION_HANDLERS
+from rrag.api.origin import require_local_origin
 from rrag.api.services import Services
 from rrag.logs import register_secrets
 from rrag.settings import Settings
@@ -51,9 +54,10 @@ def create_app(
 
     load_glossary(settings.retrieval.glossary)
     services = Services(settings, auth, redmine_transport)
+    origin_guards = [] if auth.enabled else [require_local_origin]
     return Litestar(
         route_handlers=ROUTES,
-        guards=[require_principal],
+        guards=[*origin_guards, require_principal],
         dependencies={
             "services": Provide(_services, sync_to_thread=False),
             "principal": Provide(_principal, sync_to_thread=False),
