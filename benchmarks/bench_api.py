@@ -30,6 +30,7 @@ from typing import Any
 import httpx
 
 TOKEN = "bench-token-0123456789abcdef"
+ADMIN_TOKEN = "bench-admin-0123456789abcdef"  # only an admin may sync every project
 ENDPOINTS = ("/healthz", "/v1/search", "/v1/ask")
 
 
@@ -52,7 +53,7 @@ def rrag_env(data: Path, redmine: dict[str, str]) -> dict[str, str]:
         "EMBEDDING_PROVIDER": "hashing",
         "REDMINE_BASE_URL": redmine["REDMINE_BASE_URL"],
         "REDMINE_API_KEY": redmine["REDMINE_API_KEY"],
-        "RRAG_API_TOKENS": TOKEN,
+        "RRAG_API_TOKENS": f"{TOKEN},{ADMIN_TOKEN}:admin",
         "RRAG_LOG_LEVEL": "WARNING",
     }
 
@@ -168,7 +169,7 @@ async def cell(
 
 async def keep_syncing(url: str, stop: asyncio.Event, stats: dict[str, int]) -> None:
     """Start a full sync whenever none is active, until ``stop``."""
-    headers = {"Authorization": f"Bearer {TOKEN}"}
+    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
         while not stop.is_set():
             r = await client.post("/v1/sync/redmine", json={"mode": "full"})

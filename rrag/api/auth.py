@@ -3,16 +3,22 @@
 ``RRAG_API_TOKENS`` is a comma-separated list of entries, each a token optionally
 followed by ``:``-separated options::
 
-    RRAG_API_TOKENS="s3cr3t-token-for-ops-0001,app-token-0002:projects=1|2,rw-0003:private"
+    RRAG_API_TOKENS="ops-token-0001:admin,app-token-0002:projects=1|2,rw-token-0003:private"
 
 * ``TOKEN`` alone: the public projects, no private issues or notes;
 * ``:projects=1|2``: exactly those projects (public or not);
-* ``:private``: private issues and private notes are visible too.
+* ``:private``: private issues and private notes are visible too, within the token's
+  projects (the public ones, or those of ``projects=``);
+* ``:admin``: an unscoped administrator: every project, private content included. Only
+  an admin token may start a sync of every project or see such a job. It cannot be
+  combined with ``projects=``.
 
+What a token may sync and which jobs it sees is decided in :mod:`rrag.api.scope`.
 Tokens are at least 16 characters of ``A-Z a-z 0-9 . _ ~ + / = -``. Only their SHA-256
 digests are kept in memory. With tokens set, every route but ``/healthz`` and ``/schema``
-needs ``Authorization: Bearer TOKEN``. Without tokens, production refuses to start and
-development serves unauthenticated, on loopback only (:func:`check_bind`).
+needs ``Authorization: Bearer TOKEN``. Without tokens (an empty value, or one of only
+commas and blanks), production refuses to start and development serves unauthenticated,
+as an admin, on loopback only (:func:`check_bind`).
 """
 
 from __future__ import annotations
@@ -40,11 +46,20 @@ _PLACEHOLDERS = ("changeme", "change-me", "your-token", "your-api", "example", "
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: ``name`` is safe to log (never the token)."""
+    """Who is calling: ``name`` is safe to log (never the token).
+
+    Attributes:
+        name: ``token#N`` (the entry's position) or ``anonymous-dev``.
+        project_ids: the projects of ``projects=``; ``None`` means unscoped (every
+            public project, or every project for an admin).
+        see_private: whether private issues and private notes are visible.
+        is_admin: an unscoped administrator (``:admin``, or development without tokens).
+    """
 
     name: str
     project_ids: frozenset[int] | None
     see_private: bool
+    is_admin: bool = False
 
 
 def _token_hash(token: str) -> str:
@@ -52,8 +67,8 @@ def _token_hash(token: str) -> str:
 
 
 def _parse_option(option: str, where: str) -> tuple[str, Any]:
-    if option == "private":
-        return "private", True
+    if option in ("private", "admin"):
+        return option, True
     if option.startswith("projects="):
         parts = option.removeprefix("projects=").split("|")
         if not parts or not all(p.isdigit() and 0 < int(p) < 2**31 for p in parts):
@@ -63,7 +78,7 @@ def _parse_option(option: str, where: str) -> tuple[str, Any]:
         return "projects", frozenset(int(p) for p in parts)
     raise ConfigError(
         f"invalid RRAG_API_TOKENS {where}: unknown option {option[:20]!r} "
-        "(accepted: projects=1|2, private)"
+        "(accepted: projects=1|2, private, admin)"
     )
 
 
@@ -78,9 +93,14 @@ def _parse_entry(entry: str, number: int) -> tuple[str, Principal]:
     if any(p in token.lower() for p in _PLACEHOLDERS):
         raise ConfigError(f"invalid RRAG_API_TOKENS {where}: the token is a placeholder")
     parsed = dict(_parse_option(o.strip(), where) for o in options if o.strip())
-    return token, Principal(
-        f"token#{number}", parsed.get("projects"), bool(parsed.get("private", False))
-    )
+    admin = bool(parsed.get("admin", False))
+    if admin and "projects" in parsed:
+        raise ConfigError(
+            f"invalid RRAG_API_TOKENS {where}: admin is unscoped and cannot be "
+            "combined with projects="
+        )
+    see_private = admin or bool(parsed.get("private", False))
+    return token, Principal(f"token#{number}", parsed.get("projects"), see_private, admin)
 
 
 PrincipalDep = NamedDependency[Principal]
@@ -142,14 +162,19 @@ def build_auth(settings: Settings) -> tuple[Auth, list[str]]:
     tokens, raw = TokenTable.parse(settings.api.tokens.get_secret_value())
     if not len(tokens) and settings.is_production:
         raise ConfigError("RRAG_API_TOKENS must be set when APP_ENV=production")
-    open_principal = Principal("anonymous-dev", None, settings.store.index_private)
+    # development without tokens is the operator on loopback, like the CLI: unscoped
+    open_principal = Principal("anonymous-dev", None, settings.store.index_private, True)
     return Auth(tokens, open_principal), raw
 
 
 def check_bind(settings: Settings, host: str) -> None:
-    """Refuse to serve without tokens anywhere but loopback (and never in production)."""
-    build_auth(settings)  # production without tokens fails here
-    if not settings.api.tokens.get_secret_value().strip() and not is_loopback_host(host):
+    """Refuse to serve without tokens anywhere but loopback (and never in production).
+
+    The decision is made on the parsed token table, so a value of only commas or blanks
+    (``RRAG_API_TOKENS=","``) counts as no tokens at all.
+    """
+    auth, _raw = build_auth(settings)  # production without tokens fails here
+    if not auth.enabled and not is_loopback_host(host):
         raise ConfigError(
             f"refusing to bind {host} without RRAG_API_TOKENS: an "
             "unauthenticated service may only listen on loopback (127.0.0.1)"
@@ -171,7 +196,11 @@ def require_principal(
 
 
 def allowed_projects(principal: Principal, requested: list[int] | None) -> list[int] | None:
-    """The project ids a request may touch; 403 when it asks beyond the principal's scope."""
+    """The project ids a search or ask may touch; 403 when it asks beyond ``projects=``.
+
+    Sync routes use :mod:`rrag.api.scope` instead: they act on projects, not on results
+    the retriever filters anyway.
+    """
     if principal.project_ids is None:
         return requested
     if requested is None:

@@ -17,15 +17,17 @@ MAX_QUERY_CHARS = 2_000
 
 PositiveId = Annotated[int, Meta(ge=1, le=MAX_ID, description="a Redmine id")]
 ProjectIds = Annotated[list[PositiveId], Meta(max_length=MAX_IDS)]
+# an empty list is refused: it must never come to mean "every project"
+SyncProjectIds = Annotated[list[PositiveId], Meta(min_length=1, max_length=MAX_IDS)]
 K = Annotated[int, Meta(ge=1, le=MAX_K, description="how many results")]
 QueryText = Annotated[str, Meta(min_length=1, max_length=MAX_QUERY_CHARS)]
 JobStatus = Literal["queued", "running", "finished", "failed", "cancelled"]
 
 
 class SyncRequest(Struct, forbid_unknown_fields=True):
-    """``POST /v1/sync/redmine``: which projects (null: all visible) and how."""
+    """``POST /v1/sync/redmine``: which projects (null: every project, admin only) and how."""
 
-    project_ids: ProjectIds | None = None
+    project_ids: SyncProjectIds | None = None
     mode: Literal["incremental", "full"] = "incremental"
 
 
@@ -57,5 +59,6 @@ __all__ = [
     "PositiveId",
     "ProjectIds",
     "SearchRequest",
+    "SyncProjectIds",
     "SyncRequest",
 ]

@@ -106,10 +106,14 @@ def check_conflicts(session: Any, project_ids: list[int] | None) -> None:
     """JobConflict when an active job covers any of ``project_ids`` (None: every project)."""
     ids = _normalised(project_ids)
     for other in session.exec(select(SyncJob).where(col(SyncJob.status).in_(ACTIVE))):
-        if _overlaps(ids, json.loads(other.project_ids)):
+        other_ids = json.loads(other.project_ids)
+        if _overlaps(ids, other_ids):
+            # project_ids stays out of API bodies; the API uses it to decide whether the
+            # caller may see this job's id at all (rrag.api.scope.visible_conflict)
             raise JobConflict(
                 f"sync job {other.id} is already {other.status} for overlapping projects",
                 job_id=other.id,
+                project_ids=other_ids,
             )
 
 

@@ -14,8 +14,9 @@ from rrag.api import create_app
 from rrag.settings import ApiSettings, EmbeddingSettings, Settings
 from tests.conftest import make_settings
 
-OPS_TOKEN = "ops-token-0123456789abcdef"
+OPS_TOKEN = "ops-token-0123456789abcdef"  # :admin in the fixtures: every project
 APP_TOKEN = "app-token-0123456789abcdef"  # projects 1 and 2 only
+PLAIN_TOKEN = "plain-token-0123456789abcdef"  # no options: the public projects
 CLOSED_PORT_URL = "http://127.0.0.1:9"  # discard port: nothing listens, connect is refused
 LOOPBACK_URL = "http://127.0.0.1"  # TestClient base URL (its default Host is not loopback)
 
@@ -63,5 +64,5 @@ def make_client(tmp_path: Path) -> Iterator[AppFactory]:
 
 @pytest.fixture
 def client(make_client: AppFactory) -> TestClient[Any]:
-    """An app with an unrestricted ops token and a token limited to projects 1 and 2."""
-    return make_client(f"{OPS_TOKEN}:private,{APP_TOKEN}:projects=1|2")
+    """An app with an admin ops token and a token limited to projects 1 and 2."""
+    return make_client(f"{OPS_TOKEN}:admin,{APP_TOKEN}:projects=1|2")

@@ -11,8 +11,16 @@ from litestar.testing import TestClient
 
 from rrag.api import TokenTable, check_bind, create_app
 from rrag.api.auth import is_public
+from rrag.api.scope import OUT_OF_SCOPE
 from rrag.errors import ConfigError
-from tests.api.conftest import APP_TOKEN, OPS_TOKEN, AppFactory, api_settings, auth
+from tests.api.conftest import (
+    APP_TOKEN,
+    OPS_TOKEN,
+    PLAIN_TOKEN,
+    AppFactory,
+    api_settings,
+    auth,
+)
 
 SAMPLE_VALUES = {
     "job_id": "00000000-0000-4000-8000-000000000000",
@@ -67,7 +75,7 @@ def test_token_scoped_to_projects_cannot_reach_others(client: TestClient[Any]) -
         "/v1/sync/redmine", json={"project_ids": [1, 3]}, headers=auth(APP_TOKEN)
     )
     assert response.status_code == 403
-    assert "project(s) 3" in response.json()["error"]["message"]
+    assert response.json()["error"]["message"] == OUT_OF_SCOPE
     response = client.post(
         "/v1/search", json={"query": "crash", "project_ids": [7]}, headers=auth(APP_TOKEN)
     )
@@ -95,7 +103,9 @@ def test_health_with_tokens_reports_auth_ok(client: TestClient[Any]) -> None:
         ("short", "at least 16 characters"),
         ("changeme-changeme-changeme", "placeholder"),
         ("good-token-0123456789:projects=a", "projects= takes positive ids"),
-        ("good-token-0123456789:admin", "unknown option"),
+        ("good-token-0123456789:root", "unknown option"),
+        ("good-token-0123456789:admin:projects=1", "entry 1: admin is unscoped"),
+        ("good-token-0123456789,good-token-9876543210:projects=2:admin", "entry 2: admin"),
         ("good-token-0123456789,good-token-0123456789", "appears twice"),
         ("good token with spaces 0123", "at least 16 characters"),
     ],
@@ -107,11 +117,17 @@ def test_bad_token_settings_are_refused_without_echoing_them(raw: str, message: 
 
 
 def test_token_entries_map_to_scopes() -> None:
-    table, raw = TokenTable.parse(f"{OPS_TOKEN}:private, {APP_TOKEN}:projects=1|2")
-    assert raw == [OPS_TOKEN, APP_TOKEN]
+    table, raw = TokenTable.parse(
+        f"{OPS_TOKEN}:admin, {APP_TOKEN}:projects=1|2, {PLAIN_TOKEN}:private"
+    )
+    assert raw == [OPS_TOKEN, APP_TOKEN, PLAIN_TOKEN]
     ops, app = table.lookup(OPS_TOKEN), table.lookup(APP_TOKEN)
-    assert ops is not None and ops.project_ids is None and ops.see_private
+    private = table.lookup(PLAIN_TOKEN)
+    assert ops is not None and ops.project_ids is None and ops.see_private and ops.is_admin
     assert app is not None and app.project_ids == frozenset({1, 2}) and not app.see_private
+    assert not app.is_admin
+    # :private sees private content within the public projects, but is no admin
+    assert private is not None and private.see_private and not private.is_admin
     assert table.lookup(OPS_TOKEN + "x") is None
     assert OPS_TOKEN not in repr(table.__dict__)  # only digests are kept
 
@@ -138,3 +154,18 @@ def test_development_without_tokens_binds_loopback_only(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"refusing to bind 0\.0\.0\.0"):
         check_bind(settings, "0.0.0.0")
     check_bind(api_settings(tmp_path, tokens=OPS_TOKEN), "0.0.0.0")
+
+
+@pytest.mark.parametrize("tokens", [",", " ", ", ,", " , , "])
+def test_a_token_list_of_only_commas_and_blanks_is_no_token_list(
+    tmp_path: Path, tokens: str
+) -> None:
+    """Issue 12 hole 6: the loopback-only rule reads the parsed tokens, not the raw value."""
+    settings = api_settings(tmp_path, tokens=tokens)
+    check_bind(settings, "127.0.0.1")
+    with pytest.raises(ConfigError, match=r"refusing to bind 0\.0\.0\.0 without"):
+        check_bind(settings, "0.0.0.0")
+    with pytest.raises(ConfigError, match="RRAG_API_TOKENS must be set"):
+        check_bind(api_settings(tmp_path, tokens=tokens, app_env="production"), "127.0.0.1")
+    with pytest.raises(ConfigError, match="RRAG_API_TOKENS must be set"):
+        create_app(api_settings(tmp_path, tokens=tokens, app_env="production"))

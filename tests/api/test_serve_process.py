@@ -75,7 +75,7 @@ def served(redmine: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
         root / "data",
         REDMINE_BASE_URL=redmine.base_url,
         REDMINE_API_KEY=redmine.api_key,
-        RRAG_API_TOKENS=f"{OPS_TOKEN}:private",
+        RRAG_API_TOKENS=f"{OPS_TOKEN}:admin",
         REDMINE_ALLOWED_HOSTS="127.0.0.1",
     )
     proc = start(env, root / "serve.log", "--port", str(port))

@@ -13,10 +13,10 @@ from litestar.testing import TestClient
 
 from rrag.store.db import open_store
 from rrag.sync import StoreLock, get_job
-from tests.api.conftest import APP_TOKEN, OPS_TOKEN, AppFactory, auth
+from tests.api.conftest import APP_TOKEN, OPS_TOKEN, PLAIN_TOKEN, AppFactory, auth
 from tests.sync.fake_redmine import FakeRedmine
 
-TOKENS = f"{OPS_TOKEN},{APP_TOKEN}:projects=1|2"
+TOKENS = f"{OPS_TOKEN}:admin,{APP_TOKEN}:projects=1|2,{PLAIN_TOKEN}"
 
 
 def wait_for(
@@ -92,7 +92,9 @@ def test_scoped_token_sees_only_jobs_of_its_projects(make_client: AppFactory) ->
     client = make_client(TOKENS, transport=fake_with(2).transport())
     everything = client.post("/v1/sync/redmine", json={}, headers=auth()).json()["job_id"]
     wait_for(client, everything, finished)
-    mine = client.post("/v1/sync/redmine", json={}, headers=auth(APP_TOKEN)).json()["job_id"]
+    mine = client.post(
+        "/v1/sync/redmine", json={"project_ids": [1, 2]}, headers=auth(APP_TOKEN)
+    ).json()["job_id"]
     listed = client.get("/v1/sync/jobs", headers=auth(APP_TOKEN)).json()["jobs"]
     assert [j["job_id"] for j in listed] == [mine]
     hidden = client.get(f"/v1/sync/jobs/{everything}", headers=auth(APP_TOKEN))

@@ -1,7 +1,8 @@
 """Sync job routes: start a sync, read one job, list jobs.
 
-A token limited to some projects may start syncs of those projects only and sees only
-the jobs confined to them (other jobs answer 404, as if absent).
+A token starts syncs only inside its scope and sees only the jobs confined to it (other
+jobs answer 404, as if absent; a conflict with one does not name it). The scope rules
+live in :mod:`rrag.api.scope`.
 """
 
 from __future__ import annotations
@@ -11,18 +12,14 @@ from typing import Annotated, Any
 from litestar import get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from rrag.api.auth import PrincipalDep, allowed_projects
+from rrag.api.auth import PrincipalDep
 from rrag.api.schemas import JobStatus, SyncRequest
+from rrag.api.scope import check_sync_request, sync_scope, visible_conflict, within
 from rrag.api.services import ServicesDep
-from rrag.errors import JobNotFound
+from rrag.errors import JobConflict, JobNotFound
 from rrag.sync import get_job, job_dict, list_jobs
 
-
-def _visible(principal: PrincipalDep, job: dict[str, Any]) -> bool:
-    if principal.project_ids is None:
-        return True
-    ids = job["project_ids"]
-    return ids is not None and set(ids) <= principal.project_ids
+MOST_JOBS = 100  # the most list_jobs returns at once
 
 
 @post(
@@ -36,8 +33,12 @@ def start_sync(
     data: JSONBody[SyncRequest], services: ServicesDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     """Queue a sync and run it in the background; 409 while an overlapping job runs."""
-    project_ids = allowed_projects(principal, data.project_ids)
-    job = services.worker.submit(data.mode, project_ids)
+    scope = sync_scope(principal, services.store)
+    project_ids = check_sync_request(scope, data.project_ids)
+    try:
+        job = services.worker.submit(data.mode, project_ids)
+    except JobConflict as conflict:
+        raise visible_conflict(scope, conflict) from None
     return {"job_id": job.id, "status": job.status}
 
 
@@ -47,7 +48,7 @@ def get_sync_job(
 ) -> dict[str, Any]:
     """Lifecycle, counters, progress, timestamps and error details of one job."""
     job = job_dict(get_job(services.store, job_id))
-    if not _visible(principal, job):
+    if not within(sync_scope(principal, services.store), job["project_ids"]):
         raise JobNotFound(f"no sync job {job_id}", job_id=job_id)
     return job
 
@@ -56,11 +57,13 @@ def get_sync_job(
 def list_sync_jobs(
     services: ServicesDep,
     principal: PrincipalDep,
-    limit: Annotated[int, QueryParameter(ge=1, le=100, description="at most this many")] = 20,
+    limit: Annotated[int, QueryParameter(ge=1, le=MOST_JOBS, description="at most this many")] = 20,
     status: Annotated[JobStatus | None, QueryParameter(description="only this state")] = None,
 ) -> dict[str, Any]:
-    rows = [job_dict(j) for j in list_jobs(services.store, status, limit)]
-    return {"jobs": [row for row in rows if _visible(principal, row)]}
+    scope = sync_scope(principal, services.store)
+    # read the most the store lists, then cut: hidden jobs must not eat a scoped caller's page
+    rows = [job_dict(j) for j in list_jobs(services.store, status, MOST_JOBS)]
+    return {"jobs": [row for row in rows if within(scope, row["project_ids"])][:limit]}
 
 
 __all__ = ["get_sync_job", "list_sync_jobs", "start_sync"]
