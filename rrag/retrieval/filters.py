@@ -2,10 +2,13 @@
 
 Lexical candidates are filtered in the FTS query's WHERE clause, vector candidates by a
 FAISS id selector built from the mask: both before the top-k cut, with the same rules.
+The rows a search returns are checked once more (:meth:`Filters.admits`) as read at the
+end of the search, so metadata older than a vector can never let its chunk through.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +29,10 @@ class Filters:
 
     def visible_projects(self, conn: Connection) -> frozenset[int]:
         """Projects this query may return: the caller's, narrowed by the user's filter."""
-        if self.caller.project_ids is None:
+        if self.caller.every_project:
+            rows = conn.execute(text("SELECT id FROM projects"))
+            allowed = frozenset(int(r[0]) for r in rows)
+        elif self.caller.project_ids is None:
             rows = conn.execute(text("SELECT id FROM projects WHERE is_public = 1"))
             allowed = frozenset(int(r[0]) for r in rows)
         else:
@@ -61,6 +67,19 @@ class Filters:
         if self.updated_since:
             keep &= meta.updated_on >= self.updated_since
         return keep
+
+    def admits(self, row: Mapping[str, Any], projects: frozenset[int]) -> bool:
+        """The rules of :meth:`sql` for one chunk row: the last check on what a search
+        returns, made on rows read after every vector it searched was added."""
+        if int(row["project_id"]) not in projects:
+            return False
+        if row["is_private"] and not self.caller.see_private:
+            return False
+        if self.tracker and (row["tracker"] or "").lower() != self.tracker.lower():
+            return False
+        if self.status and bool(row["is_closed"]) != (self.status == "closed"):
+            return False
+        return not (self.updated_since and (row["updated_on"] or "") < self.updated_since)
 
 
 @dataclass(frozen=True)

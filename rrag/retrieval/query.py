@@ -12,6 +12,7 @@ Mode = Literal["lexical", "vector", "hybrid"]
 MODES: tuple[str, ...] = ("lexical", "vector", "hybrid")
 MAX_QUERY_CHARS = 2000
 MAX_K = 100
+NO_WORDS = "the query has no letters or digits: nothing to search for"
 _REFERENCE = re.compile(
     r"^\s*(?:#|issue\s*#?\s*|bug\s*#?\s*|feature\s*#?\s*)(\d{1,9})\s*$", re.IGNORECASE
 )
@@ -26,6 +27,13 @@ def check_query(query: object) -> str:
             f"the query has {len(query)} characters; the limit is {MAX_QUERY_CHARS}", field="query"
         )
     return query.strip()
+
+
+def has_words(query: str) -> bool:
+    """Whether ``query`` has a letter or digit: FTS5's tokenizer splits on everything else,
+    so a query of punctuation alone (``?!``, ``---``) has no term to match, and a vector
+    search for it would return whatever lies nearest to noise."""
+    return any(ch.isalnum() for ch in query)
 
 
 def check_k(k: object) -> int:
@@ -74,11 +82,13 @@ __all__ = [
     "MAX_K",
     "MAX_QUERY_CHARS",
     "MODES",
+    "NO_WORDS",
     "Mode",
     "check_k",
     "check_mode",
     "check_query",
     "check_since",
     "check_status",
+    "has_words",
     "issue_reference",
 ]

@@ -4,46 +4,35 @@
 (cheaply: a ``stat`` and one meta row) whether the index file or the store generation has
 moved; if so it reloads, and when the store is ahead of the saved index (a sync is
 draining, or a crash left a gap) it catches up in memory from the store before serving,
-so results are never served from an index the store has moved past.
+so results are never served from an index the store has moved past (:mod:`.state`).
+
+When the vector index cannot be used, lexical search still answers: hybrid falls back to
+lexical and says so in ``degraded``, vector mode raises IndexStateError. A query without a
+letter or digit matches nothing in any mode (``note`` says why).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 from sqlalchemy import text
 
 from rrag.errors import InputError
 from rrag.index import chunkstore, lexical, termscores
 from rrag.index.chunking import embed_text
 from rrag.index.embedders import Embedder, make_embedder
-from rrag.index.updater import align, open_vectors, store_generation
-from rrag.index.vectors import VectorIndex
-from rrag.logs import get_logger, log_event
+from rrag.index.updater import store_generation
 from rrag.retrieval import fusion, glossary
 from rrag.retrieval import query as qv
 from rrag.retrieval.caller import Caller
-from rrag.retrieval.filters import ChunkMeta, Filters
+from rrag.retrieval.filters import Filters
 from rrag.retrieval.results import group, issue_leads
+from rrag.retrieval.state import IndexState, load_state
 from rrag.settings import Settings
 from rrag.store import reads
 from rrag.store.db import Store
-
-log = get_logger("retrieval")
-MAX_MEMORY_CATCH_UP = 20_000
-
-
-@dataclass(frozen=True)
-class _State:
-    vectors: VectorIndex
-    meta: ChunkMeta
-    signature: tuple[Any, ...]
-    #: term counts for this generation (lexical's common-term policy)
-    terms: lexical.TermStats
 
 
 class Retriever:
@@ -53,7 +42,7 @@ class Retriever:
         self.settings, self.store = settings, store
         self.embedder = embedder or make_embedder(settings)
         self.glossary = glossary.load(settings.retrieval.glossary)
-        self._state: _State | None = None
+        self._state: IndexState | None = None
         self._reload_lock = threading.Lock()
         #: per-word lexical counts: kept across reloads (a sync patches them, see termscores)
         self.term_counts = termscores.TermCounts(settings.retrieval.term_cache_rows)
@@ -78,28 +67,12 @@ class Retriever:
             self._state = self._load(signature)
         return True
 
-    def _load(self, signature: tuple[Any, ...]) -> _State:
-        vectors = open_vectors(self.settings, self.embedder)
-        with self.store.engine.connect() as conn:
-            meta = ChunkMeta.load(conn)
-        with self.store.session() as session:
-            expected = np.array(chunkstore.vector_ids(session), np.int64)
-        if vectors.manifest.generation != signature[1] or vectors.count != len(expected):
-            self._catch_up(vectors, expected)
-        log_event(
-            log,
-            "retriever_loaded",
-            generation=vectors.manifest.generation,
-            store_generation=signature[1],
-            vectors=vectors.count,
-            provider=self.embedder.provider,
-            model=self.embedder.model,
-        )
+    def _load(self, signature: tuple[Any, ...]) -> IndexState:
         self.term_counts.belongs_to(self._store_identity(), signature[1])
         terms = lexical.TermStats(
             fraction=self.settings.retrieval.common_term_fraction, counts=self.term_counts
         )
-        return _State(vectors, meta, signature, terms)
+        return load_state(self.settings, self.store, self.embedder, signature, terms)
 
     def _store_identity(self) -> tuple[str, str]:
         """The store file and when its schema was first made: another store (a data dir
@@ -110,14 +83,7 @@ class Retriever:
             ).scalar()
         return (str(self.settings.store.db_path), str(made))
 
-    def _catch_up(self, vectors: VectorIndex, expected: np.ndarray) -> None:
-        """Make the in-memory index hold exactly the ``expected`` vector ids."""
-        added, removed = align(
-            vectors, expected, self.store, self.embedder.embed, max_missing=MAX_MEMORY_CATCH_UP
-        )
-        log_event(log, "retriever_caught_up_in_memory", added=added, removed=removed)
-
-    def _current(self) -> _State:
+    def _current(self) -> IndexState:
         self.reload_if_stale()
         assert self._state is not None
         return self._state
@@ -146,12 +112,8 @@ class Retriever:
             qv.check_since(updated_since),
         )
         # everyday words ("ticket") also search as Redmine's ("issue"); see glossary
-        results = self._run(text_q, k, mode, filters, None, self.glossary.expand(text_q))
-        return {
-            "mode": mode,
-            "took_ms": round((time.perf_counter() - started) * 1000, 2),
-            "results": results,
-        }
+        found = self._run(text_q, k, mode, filters, None, self.glossary.expand(text_q))
+        return {"mode": mode, "took_ms": _ms_since(started), **found}
 
     def similar(
         self,
@@ -169,12 +131,8 @@ class Retriever:
         probe = (
             self._issue_text(issue_id, filters) if issue_id is not None else qv.check_query(text)
         )
-        results = self._run(probe[: qv.MAX_QUERY_CHARS], k, "hybrid", filters, exclude=issue_id)
-        return {
-            "mode": "hybrid",
-            "took_ms": round((time.perf_counter() - started) * 1000, 2),
-            "results": results,
-        }
+        found = self._run(probe[: qv.MAX_QUERY_CHARS], k, "hybrid", filters, exclude=issue_id)
+        return {"mode": "hybrid", "took_ms": _ms_since(started), **found}
 
     def _issue_text(self, issue_id: int, filters: Filters) -> str:
         with self.store.engine.connect() as conn:
@@ -204,57 +162,75 @@ class Retriever:
         filters: Filters,
         exclude: int | None,
         expanded: str | None = None,
-    ) -> list[dict[str, Any]]:
-        """Search for ``q``; the retrievers and snippets see ``expanded`` when given."""
+    ) -> dict[str, Any]:
+        """``{"results": [...]}`` for ``q``, with a ``note`` or ``degraded`` line when one
+        applies; the retrievers and snippets see ``expanded`` when given."""
+        if not qv.has_words(q):  # nothing to match: vectors alone would rank noise
+            return {"results": [], "note": qv.NO_WORDS}
         state = self._current()
+        extra: dict[str, str] = {}
+        if mode == "vector":
+            state.require_vectors()
+        elif mode == "hybrid" and state.vectors is None:
+            mode, extra["degraded"] = "lexical", f"lexical results only: {state.unavailable}"
         ref = qv.issue_reference(q)
         q = expanded or q
         pool = k * self.settings.retrieval.candidate_multiplier + (4 if exclude else 0)
         with self.store.engine.connect() as conn:
             projects = filters.visible_projects(conn)
-            lex: list[tuple[int, float]] = []
-            vec: list[tuple[int, float]] = []
-            # hybrid: the FAISS search and lexical's second FTS5 query run on side workers
-            # while this thread runs the first FTS5 query (rrag.store.reads)
-            vec_later = (
-                reads.submit(lambda: self._vector(state, q, pool, filters, projects))
-                if mode == "hybrid"
-                else None
-            )
-            if mode in ("lexical", "hybrid"):
-                where, params = filters.sql(projects)
-                lex = lexical.search(
-                    conn, q, pool, where, params, state.terms, side=self.store.engine
-                )
-            if vec_later is not None:
-                vec = vec_later.result()
-            elif mode == "vector":
-                vec = self._vector(state, q, pool, filters, projects)
+            lex, vec = self._hits(conn, state, q, mode, pool, filters, projects)
             fused = self._fuse(mode, lex, vec, pool)
             if ref is not None:
                 fused = self._reference_first(conn, ref, filters, projects, fused)
             rows = chunkstore.chunk_rows(conn, [i for i, _ in fused])
+            # every chunk returned passes the filter on the row read now, whatever the
+            # (older) metadata the vector side was filtered with said: fail closed
+            rows = {i: r for i, r in rows.items() if filters.admits(r, projects)}
             fused = issue_leads(fused, rows, lambda ids: lexical.body_terms(conn, q, ids))
             names: dict[int, str] = dict(conn.execute(text("SELECT id, name FROM projects")).all())
         if exclude is not None:
             rows = {i: r for i, r in rows.items() if r["issue_id"] != exclude}
-        found_by: dict[int, set[str]] = {}
-        for name, hits in (("lexical", lex), ("vector", vec)):
-            for chunk_id, _ in hits:
-                found_by.setdefault(chunk_id, set()).add(name)
-        if ref is not None and fused and fused[0][0] not in found_by:
-            found_by[fused[0][0]] = {"reference"}
-        elif ref is not None and fused:
-            found_by[fused[0][0]].add("reference")
-        return group(fused, rows, found_by, names, q, k)
+        found_by = _found_by(lex, vec, ref is not None and bool(fused), fused)
+        return {"results": group(fused, rows, found_by, names, q, k), **extra}
+
+    def _hits(
+        self,
+        conn: Any,
+        state: IndexState,
+        q: str,
+        mode: str,
+        pool: int,
+        filters: Filters,
+        projects: frozenset[int],
+    ) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
+        """Lexical and vector candidates (each side empty when ``mode`` leaves it out)."""
+        lex: list[tuple[int, float]] = []
+        vec: list[tuple[int, float]] = []
+        # hybrid: the FAISS search and lexical's second FTS5 query run on side workers
+        # while this thread runs the first FTS5 query (rrag.store.reads)
+        vec_later = (
+            reads.submit(lambda: self._vector(state, q, pool, filters, projects))
+            if mode == "hybrid"
+            else None
+        )
+        if mode in ("lexical", "hybrid"):
+            where, params = filters.sql(projects)
+            lex = lexical.search(conn, q, pool, where, params, state.terms, side=self.store.engine)
+        if vec_later is not None:
+            vec = vec_later.result()
+        elif mode == "vector":
+            vec = self._vector(state, q, pool, filters, projects)
+        return lex, vec
 
     def _vector(
-        self, state: _State, q: str, pool: int, filters: Filters, projects: frozenset[int]
+        self, state: IndexState, q: str, pool: int, filters: Filters, projects: frozenset[int]
     ) -> list[tuple[int, float]]:
+        vectors = state.require_vectors()
         mask = filters.mask(state.meta, projects)
-        allowed = None if mask.all() else state.meta.ids[mask]
+        # unfiltered only when the metadata vouches for every vector (see state.covered)
+        allowed = None if mask.all() and state.covered else state.meta.ids[mask]
         vector = self.embedder.embed([q])[0]
-        return state.vectors.search(vector, pool, allowed)
+        return vectors.search(vector, pool, allowed)
 
     def _fuse(
         self, mode: str, lex: list[tuple[int, float]], vec: list[tuple[int, float]], pool: int
@@ -289,6 +265,26 @@ class Retriever:
             return fused
         top = (fused[0][1] if fused else 0.0) + 1.0
         return [(int(row[0]), top)] + [(i, s) for i, s in fused if i != int(row[0])]
+
+
+def _ms_since(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)
+
+
+def _found_by(
+    lex: list[tuple[int, float]],
+    vec: list[tuple[int, float]],
+    referenced: bool,
+    fused: list[tuple[int, float]],
+) -> dict[int, set[str]]:
+    """Which retrievers found each chunk; a referenced issue's chunk (first) says so."""
+    found_by: dict[int, set[str]] = {}
+    for name, hits in (("lexical", lex), ("vector", vec)):
+        for chunk_id, _ in hits:
+            found_by.setdefault(chunk_id, set()).add(name)
+    if referenced:
+        found_by.setdefault(fused[0][0], set()).add("reference")
+    return found_by
 
 
 def _project_set(project_ids: Any) -> frozenset[int] | None:
