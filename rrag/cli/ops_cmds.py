@@ -32,6 +32,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = cmds.add_parser("restore", help="replace database and index with a snapshot")
     p.add_argument("--source-dir", type=Path, required=True, help="a snapshot-<UTC>/ directory")
     p.add_argument("--force", action="store_true", help="really overwrite the live store")
+    p.add_argument(
+        "--allow-embedder-change",
+        action="store_true",
+        help="restore a snapshot indexed by another embedder (then run rrag index --rebuild)",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_restore)
 
@@ -90,14 +95,23 @@ def cmd_backup(ctx: Context, args: argparse.Namespace) -> int:
 def cmd_restore(ctx: Context, args: argparse.Namespace) -> int:
     from rrag.ops.restore import restore
 
-    result = restore(ctx.settings, args.source_dir, force=args.force)
+    result = restore(
+        ctx.settings,
+        args.source_dir,
+        force=args.force,
+        allow_embedder_change=args.allow_embedder_change,
+    )
     if args.json:
         _print_json(result)
-    else:
-        print(
-            f"restored {result['source']} into {result['data_dir']} (index generation "
-            f"{result['index_generation']}, {result['row_counts'].get('issues', 0)} issues)"
-        )
+        return 0
+    print(
+        f"restored {result['source']} into {result['data_dir']} (index generation "
+        f"{result['index_generation']}, {result['row_counts'].get('issues', 0)} issues)"
+    )
+    if result["embedder_change"]:
+        from rrag.ops.embedder_match import rebuild_notice
+
+        print(f"next: {rebuild_notice(result['embedder_change'])}")
     return 0
 
 

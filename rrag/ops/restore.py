@@ -1,7 +1,9 @@
 """``rrag ops restore``: verify a snapshot, then swap it in as one database + index pair.
 
 Order of business, each a gate for the next: verify the snapshot completely
-(:func:`rrag.ops.manifest.verify_snapshot`: nothing live has been touched yet); refuse
+(:func:`rrag.ops.manifest.verify_snapshot`: nothing live has been touched yet); refuse a
+snapshot whose vector index another embedder built (:mod:`rrag.ops.embedder_match`)
+unless ``allow_embedder_change``, and then report the rebuild it needs; refuse
 without ``force`` naming what would be overwritten; take the restore, sync and serve
 locks (refuse while a sync or the API holds the store); stage verified copies; then
 the journaled swap of :mod:`rrag.ops.swap`.
@@ -15,6 +17,7 @@ from typing import Any
 
 from rrag.errors import InputError, OpsError
 from rrag.logs import get_logger, log_event
+from rrag.ops.embedder_match import configured_embedder, embedder_mismatch, refusal
 from rrag.ops.files import copy_synced, file_size, fsync_path, human_size, sha256_file
 from rrag.ops.locks import exclusive_store
 from rrag.ops.manifest import DB_NAME, INDEX_META_NAME, read_index_meta, verify_snapshot
@@ -35,7 +38,11 @@ def describe_live(data_dir: Path) -> list[dict[str, Any]]:
 
 
 def plan_restore(settings: Settings, source_dir: Path) -> dict[str, Any]:
-    """Verify ``source_dir`` and say what a restore would replace; changes nothing."""
+    """Verify ``source_dir`` and say what a restore would replace; changes nothing.
+
+    ``embedder_change`` is None when the snapshot's index fits the configured embedder,
+    else what differs and the rebuild it needs.
+    """
     manifest = verify_snapshot(Path(source_dir))
     data_dir = settings.store.data_dir
     live_meta = read_index_meta(data_dir / INDEX_META_NAME) if data_dir.is_dir() else None
@@ -44,6 +51,7 @@ def plan_restore(settings: Settings, source_dir: Path) -> dict[str, Any]:
         "manifest": manifest,
         "would_overwrite": describe_live(data_dir),
         "live_index_generation": (live_meta or {}).get("generation"),
+        "embedder_change": embedder_mismatch(manifest["embedder"], configured_embedder(settings)),
     }
 
 
@@ -80,10 +88,19 @@ def _check_result(data_dir: Path, manifest: dict[str, Any]) -> None:
             raise OpsError(f"restored {name} does not match the snapshot", path=str(data_dir))
 
 
-def restore(settings: Settings, source_dir: Path, force: bool = False) -> dict[str, Any]:
-    """Replace the store's database and index with the snapshot in ``source_dir``."""
+def restore(
+    settings: Settings, source_dir: Path, force: bool = False, allow_embedder_change: bool = False
+) -> dict[str, Any]:
+    """Replace the store's database and index with the snapshot in ``source_dir``.
+
+    InputError (nothing touched) without ``force``, or when another embedder built the
+    snapshot's index and ``allow_embedder_change`` is not set. With it, the result's
+    ``embedder_change`` names the rebuild that search needs next.
+    """
     source = Path(source_dir)
     plan = plan_restore(settings, source)
+    if plan["embedder_change"] and not allow_embedder_change:
+        raise InputError(refusal(plan["embedder_change"]))
     if not force:
         raise InputError(_refusal(plan))
     data_dir = settings.store.data_dir
@@ -101,6 +118,7 @@ def restore(settings: Settings, source_dir: Path, force: bool = False) -> dict[s
         source=str(source),
         data_dir=str(data_dir),
         index_generation=plan["manifest"]["index_generation"],
+        rebuild_needed=plan["embedder_change"] is not None,
     )
     return {
         "source": str(source),
@@ -110,6 +128,7 @@ def restore(settings: Settings, source_dir: Path, force: bool = False) -> dict[s
         "index_generation": plan["manifest"]["index_generation"],
         "row_counts": plan["manifest"]["row_counts"],
         "db_bytes": file_size(data_dir / DB_NAME),
+        "embedder_change": plan["embedder_change"],
     }
 
 

@@ -17,10 +17,14 @@ from tests.ops.pairs import ENV, pair_state, tree_state
 
 
 def _cli(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: Any, *argv: str
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Any,
+    *argv: str,
+    env: dict[str, str] | None = None,
 ) -> tuple[int, str, str]:
     monkeypatch.setenv("RRAG_DATA_DIR", str(settings.store.data_dir))
-    for key, value in ENV.items():
+    for key, value in {**ENV, **(env or {})}.items():
         monkeypatch.setenv(key, value)
     get_settings.cache_clear()
     try:
@@ -117,3 +121,68 @@ def test_maintenance_and_health_print_and_exit_0(
     code, out, _ = _cli(live, monkeypatch, capsys, "ops", "health", "--json")
     report = json.loads(out)
     assert code == 0 and report["ok"] and report["consistency"]["ok"]
+
+
+@pytest.mark.parametrize(
+    "env, configured",
+    [
+        ({"EMBEDDING_DIM": "64"}, "hashing hashing-v1 (dim 64)"),
+        (
+            {"EMBEDDING_PROVIDER": "ollama", "EMBEDDING_MODEL": "nomic-embed-text"},
+            "ollama nomic-embed-text",
+        ),
+    ],
+    ids=["other-dim", "other-provider"],
+)
+def test_restore_of_another_embedders_snapshot_is_refused_naming_both(
+    live: Settings,
+    new_snapshot: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Any,
+    env: dict[str, str],
+    configured: str,
+) -> None:
+    before = tree_state(live.store.data_dir)
+    source = new_snapshot["path"]
+    code, out, err = _cli(
+        live, monkeypatch, capsys, "ops", "restore", "--source-dir", source, "--force", env=env
+    )
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1, err
+    assert err.startswith("rrag: error: the snapshot's vector index was built with hashing ")
+    assert "hashing-v1 (dim 32)" in err and f"embeds with {configured}," in err
+    assert "--allow-embedder-change" in err and "`rrag index --rebuild`" in err
+    assert tree_state(live.store.data_dir) == before
+
+
+def test_allowed_embedder_change_restores_then_says_the_rebuild_that_fixes_search(
+    live: Settings, new_snapshot: dict[str, Any], monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    wider = {"EMBEDDING_DIM": "64"}
+    argv = ("ops", "restore", "--source-dir", new_snapshot["path"], "--force")
+    code, out, _ = _cli(live, monkeypatch, capsys, *argv, "--allow-embedder-change", env=wider)
+    assert code == 0 and pair_state(live.store.data_dir)["issues"] == 45  # the whole pair
+    [done, notice] = out.strip().splitlines()
+    assert done.startswith("restored ")
+    assert notice.startswith("next: the restored vector index was built with hashing")
+    assert "(dim 32)" in notice and "(dim 64)" in notice and "`rrag index --rebuild`" in notice
+    search = ("search", "disk", "--mode", "vector", "--all", "--json")
+    code, _, err = _cli(live, monkeypatch, capsys, *search, env=wider)
+    assert code == 1 and "rrag index --rebuild" in err  # what the notice warned about
+    code, _, _ = _cli(live, monkeypatch, capsys, "index", "--rebuild", env=wider)
+    assert code == 0
+    code, out, _ = _cli(live, monkeypatch, capsys, *search, env=wider)
+    assert code == 0 and json.loads(out)["results"]  # the step named was the whole fix
+
+
+def test_restore_json_reports_the_embedder_change_or_none(
+    live: Settings, new_snapshot: dict[str, Any], monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    argv = ("ops", "restore", "--source-dir", new_snapshot["path"], "--force", "--json")
+    code, out, _ = _cli(live, monkeypatch, capsys, *argv)
+    assert code == 0 and json.loads(out)["embedder_change"] is None
+    code, out, _ = _cli(
+        live, monkeypatch, capsys, *argv, "--allow-embedder-change", env={"EMBEDDING_DIM": "64"}
+    )
+    change = json.loads(out)["embedder_change"]
+    assert code == 0 and change["next_step"] == "rrag index --rebuild"
+    assert (change["snapshot"]["dim"], change["configured"]["dim"]) == (32, 64)
