@@ -114,5 +114,9 @@ class OllamaChat:
         result["latency_ms"] = elapsed_ms(started)
         return result
 
+    def close(self) -> None:
+        self._client.close()
+        self._ready_client.close()
+
 
 __all__ = ["OllamaChat", "classify", "model_names"]

@@ -63,6 +63,10 @@ def llm_runtime_check(settings: Settings, timeout_s: float = 0.5) -> dict[str, A
     """The ``llm_runtime`` health check for the configured ``LLM_PROVIDER``."""
     if settings.llm.provider == "none":
         return {"status": "ok", "provider": "none", "answerer": "extractive"}
+    if settings.llm.provider == "openai":
+        from rrag.llm.openai_backend import probe_openai  # the openai client loads lazily
+
+        return probe_openai(settings, timeout_s)
     return probe_ollama(settings, timeout_s)
 
 

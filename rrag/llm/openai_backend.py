@@ -104,12 +104,12 @@ class OpenAIChat:
             why = f"model {self.model} is not served (HTTP 404)"
         return self._policy.unavailable(why, status=exc.status_code)
 
-    def ready(self) -> dict[str, Any]:
+    def ready(self, timeout_s: float = READY_TIMEOUT_S) -> dict[str, Any]:
         """Reachable and the model served; see ChatModel.ready."""
         result: dict[str, Any] = {"provider": self.provider, "model": self.model}
         started = time.perf_counter()
         try:
-            quick = self._client.with_options(timeout=READY_TIMEOUT_S, max_retries=0)
+            quick = self._client.with_options(timeout=timeout_s, max_retries=0)
             served = {m.id for m in quick.models.list()}
         except openai.APIStatusError as exc:
             # llama-server answers 503 while it loads the model
@@ -124,5 +124,24 @@ class OpenAIChat:
         result["latency_ms"] = elapsed_ms(started)
         return result
 
+    def close(self) -> None:
+        self._client.close()
 
-__all__ = ["OpenAIChat", "classify"]
+
+def probe_openai(settings: Settings, timeout_s: float = 0.5) -> dict[str, Any]:
+    """The ``llm_runtime`` health check for ``LLM_PROVIDER=openai``: ``ready()`` + status."""
+    try:
+        model = OpenAIChat(settings)
+    except RragError as exc:  # the outbound policy refused LLM_BASE_URL
+        result: dict[str, Any] = {"provider": "openai", "model": settings.llm.model}
+        result.update(reachable=False, model_ready=False, latency_ms=0.0, error=exc.message)
+    else:
+        try:
+            result = model.ready(timeout_s)
+        finally:
+            model.close()
+    result["status"] = "ok" if result["model_ready"] else "degraded"
+    return result
+
+
+__all__ = ["OpenAIChat", "classify", "probe_openai"]

@@ -67,6 +67,10 @@ class ChatModel(Protocol):
         """
         ...
 
+    def close(self) -> None:
+        """Close the HTTP connections (the model is not used afterwards)."""
+        ...
+
 
 _SEMAPHORES: dict[int, threading.BoundedSemaphore] = {}
 _SEMAPHORES_LOCK = threading.Lock()
@@ -160,15 +164,8 @@ def outbound_transport(
     Raises:
         OutboundPolicyError: the URL is refused (the message names ``url_setting``).
     """
-    url = runtime_url(settings, url_setting)
-    check = getattr(policy, "check_llm_url", None)
-    make = getattr(policy, "llm_transport", None)
-    if check is not None and make is not None:
-        check(settings, url, url_setting)
-        return make(settings, url_setting, inner)
-    # Until the LLM outbound policy lands: Redmine's URL rules without its allowlist.
-    policy.check_url(url, [], production=False)
-    return inner or httpx.HTTPTransport()
+    policy.check_llm_url(settings, runtime_url(settings, url_setting), url_setting)
+    return policy.llm_transport(settings, url_setting, inner)
 
 
 def elapsed_ms(started: float) -> float:

