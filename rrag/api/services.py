@@ -128,7 +128,12 @@ class Services:
 
 
 def caller_for(principal: Principal) -> Caller:
-    return Caller(project_ids=principal.project_ids, see_private=principal.see_private)
+    """What a principal's searches may return; an admin sees every project."""
+    return Caller(
+        project_ids=principal.project_ids,
+        see_private=principal.see_private,
+        every_project=principal.is_admin,
+    )
 
 
 ServicesDep = NamedDependency[Services]

@@ -18,10 +18,13 @@ class Caller:
         project_ids: the projects this caller may see, public or not; ``None`` means
             "every public project" (and no non-public one).
         see_private: whether private issues and private notes are visible.
+        every_project: an administrator: every project the store knows, public or not,
+            read when the query runs (``project_ids`` is then ignored).
     """
 
     project_ids: frozenset[int] | None = None
     see_private: bool = False
+    every_project: bool = False
 
     @classmethod
     def default(cls) -> Caller:
