@@ -3,7 +3,9 @@
 Every record is one JSON object: ``ts``, ``level``, ``event`` and any structured fields
 passed through :func:`log_event` (``job_id``, ``project_ids`` ...). Secrets registered
 with :func:`register_secrets` are replaced by ``***`` in the final line, whatever path
-they took into it (a message, a field, an exception text or a URL).
+they took into it (a message, a field, an exception text or a URL). Third-party HTTP
+libraries log through the same redacting handler, at WARNING at most (see
+:func:`configure_logging`).
 """
 
 from __future__ import annotations
@@ -69,16 +71,36 @@ class _StderrHandler(logging.StreamHandler[TextIO]):
         super().emit(record)
 
 
+#: Libraries that log request lines with full URLs (httpx: ``HTTP Request: GET <url>``)
+#: or connection details. They are capped at WARNING and written only through rrag's
+#: redacting handler, never through the root logger or a handler of their own.
+THIRD_PARTY_LOGGERS = ("httpx", "httpcore", "urllib3", "ollama", "openai", "hpack", "h11")
+
+
 def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None:
-    """Send rrag's logs as JSON lines to ``stream`` (the current stderr by default)."""
-    root = logging.getLogger("rrag")
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
+    """Send rrag's logs as JSON lines to ``stream`` (the current stderr by default).
+
+    Third-party loggers (:data:`THIRD_PARTY_LOGGERS`) share the same redacting handler at
+    WARNING or above whatever ``level`` is: their INFO/DEBUG lines print URLs and would
+    bypass rrag's redaction through the root logger.
+    """
     handler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
     handler.setFormatter(JsonFormatter())
-    root.addHandler(handler)
-    root.setLevel(level)
-    root.propagate = False
+    _attach(logging.getLogger("rrag"), handler, level)
+    for name in THIRD_PARTY_LOGGERS:
+        _attach(logging.getLogger(name), handler, max(logging.WARNING, _level(level)))
+
+
+def _level(level: str | int) -> int:
+    return level if isinstance(level, int) else logging.getLevelNamesMapping()[level.upper()]
+
+
+def _attach(logger: logging.Logger, handler: logging.Handler, level: str | int) -> None:
+    for old in list(logger.handlers):
+        logger.removeHandler(old)
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False
 
 
 def get_logger(name: str) -> logging.Logger:
@@ -91,6 +113,7 @@ def log_event(logger: logging.Logger, event: str, level: int = logging.INFO, **f
 
 
 __all__ = [
+    "THIRD_PARTY_LOGGERS",
     "JsonFormatter",
     "configure_logging",
     "get_logger",
