@@ -9,6 +9,7 @@ next incremental sync.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 
@@ -69,6 +70,7 @@ class SyncWorker:
             log_event(
                 log,
                 "sync_job_crashed",
+                level=logging.ERROR,
                 job_id=job_id,
                 project_ids=project_ids,
                 exc_type=type(exc).__name__,
