@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from rrag.errors import IndexStateError, OpsError, StoreBusy
+from rrag.errors import IndexStateError, InputError, OpsError, StoreBusy
 from rrag.logs import get_logger, log_event
 from rrag.ops import dbfile
 from rrag.ops.files import copy_synced, fsync_path, write_atomic
@@ -102,6 +102,16 @@ def _write_sidecar(work: Path) -> None:
     write_atomic(work / INDEX_META_NAME, manifest.to_json().encode())
 
 
+def _output_dir(path: Path) -> Path:
+    """``path``, created 0700 when missing (an existing directory keeps its mode)."""
+    try:
+        return private_dir(path)
+    except OSError as exc:
+        raise InputError(
+            f"cannot put snapshots in {path}: {exc.strerror or exc}", path=str(path)
+        ) from None
+
+
 def backup(settings: Settings, output_dir: Path, lock_timeout_s: float = 300.0) -> dict[str, Any]:
     """Take a snapshot of the store into ``output_dir``; returns its path and manifest."""
     data_dir = settings.store.data_dir
@@ -109,7 +119,7 @@ def backup(settings: Settings, output_dir: Path, lock_timeout_s: float = 300.0) 
         raise OpsError(
             f"there is no store to back up: {data_dir / DB_NAME} does not exist", path=str(data_dir)
         )
-    output_dir = private_dir(Path(output_dir))
+    output_dir = _output_dir(Path(output_dir))
     name, created_at = _snapshot_name(output_dir)
     work = fresh_private_dir(output_dir / f".tmp-{name}-{os.getpid()}")
     try:

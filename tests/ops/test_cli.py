@@ -186,3 +186,13 @@ def test_restore_json_reports_the_embedder_change_or_none(
     change = json.loads(out)["embedder_change"]
     assert code == 0 and change["next_step"] == "rrag index --rebuild"
     assert (change["snapshot"]["dim"], change["configured"]["dim"]) == (32, 64)
+
+
+def test_backup_into_a_path_that_is_a_file_is_one_line_exit_2(
+    live: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    (tmp_path / "taken").write_text("not a directory")
+    argv = ("ops", "backup", "--output-dir", str(tmp_path / "taken"))
+    code, out, err = _cli(live, monkeypatch, capsys, *argv)
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1, err
+    assert "cannot put snapshots in" in err and "not a directory" in err
