@@ -102,6 +102,15 @@ def vector_entries(chunks: Iterable[tuple[int, Chunk]]) -> tuple[list[int], list
     return ids, texts
 
 
+def note_url(base: str, issue_id: int, journal_id: int) -> str:
+    """A link to one journal: Redmine gives every journal the anchor ``change-<id>``.
+
+    Not ``#note-N``: N counts the journals the *viewer* sees, and the store may hold fewer
+    (private notes dropped), so a counted anchor can point at someone else's note.
+    """
+    return f"{base}/issues/{issue_id}#change-{journal_id}"
+
+
 def issue_chunks(issue: Issue, journals: list[Journal], base_url: str) -> list[Chunk]:
     """The issue's own chunk, then one per journal with a note (in journal order)."""
     base = base_url.rstrip("/")
@@ -129,8 +138,7 @@ def issue_chunks(issue: Issue, journals: list[Journal], base_url: str) -> list[C
             **common,
         )
     ]
-    ordered = sorted(journals, key=lambda j: (j.created_on or "", j.id))
-    for n, journal in enumerate(ordered, start=1):
+    for journal in sorted(journals, key=lambda j: (j.created_on or "", j.id)):
         if not (journal.notes or "").strip():
             continue  # a journal that only changes fields gets no chunk
         text = journal.notes.strip()
@@ -140,7 +148,7 @@ def issue_chunks(issue: Issue, journals: list[Journal], base_url: str) -> list[C
             Chunk(
                 kind="note",
                 text=text,
-                url=f"{base}/issues/{issue.id}#note-{n}",
+                url=note_url(base, issue.id, journal.id),
                 journal_id=journal.id,
                 content_hash=_hash(text),
                 is_private=bool(issue.is_private or journal.private_notes),
@@ -210,6 +218,7 @@ __all__ = [
     "embed_text",
     "has_subject_vector",
     "issue_chunks",
+    "note_url",
     "split_wiki",
     "vector_entries",
     "vector_texts",

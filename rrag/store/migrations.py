@@ -100,8 +100,18 @@ V_GUARDRAILS: Sequence[str] = (
     "CREATE INDEX ix_guardrail_events_kind ON guardrail_events(kind)",
 )
 
+#: note chunks link Redmine's journal anchor (``#change-<journal id>``, see
+#: :func:`rrag.index.chunking.note_url`), not ``#note-N``: N counted the stored journals, and
+#: with private notes left out it could name another note. An unchanged issue is never
+#: chunked again, so stored links are rewritten here.
+V_NOTE_ANCHORS: Sequence[str] = (
+    """UPDATE chunks
+        SET url = substr(url, 1, instr(url, '#note-') - 1) || '#change-' || journal_id
+        WHERE kind = 'note' AND journal_id IS NOT NULL AND instr(url, '#note-') > 0""",
+)
+
 #: every migration in order; index ``i`` brings the schema to version ``i + 1``
-MIGRATIONS: list[Sequence[str]] = [V1, V_CHUNKS, V_GUARDRAILS]
+MIGRATIONS: list[Sequence[str]] = [V1, V_CHUNKS, V_GUARDRAILS, V_NOTE_ANCHORS]
 
 
 def current_version(conn: sqlite3.Connection) -> int:

@@ -1,5 +1,6 @@
 from rrag.index.chunking import WIKI_MAX_CHARS, issue_chunks, split_wiki, wiki_chunks
 from rrag.store.models import Issue, Journal, Project, WikiPage
+from rrag.sync.normalize import issue_bundle
 
 
 def _issue() -> Issue:
@@ -33,11 +34,33 @@ def test_issue_and_note_chunks_with_urls_and_summaries() -> None:
     chunks = issue_chunks(_issue(), journals, "http://rm.example/")
     assert [c.kind for c in chunks] == ["issue", "note", "note"]
     assert chunks[0].url == "http://rm.example/issues/7"
-    assert chunks[1].url == "http://rm.example/issues/7#note-2"  # field-only journal is note 1
+    assert chunks[1].url == "http://rm.example/issues/7#change-2"  # Redmine's journal anchor
     assert "Fixed in r42" in chunks[1].text and "done_ratio: 0 → 100" in chunks[1].text
     assert chunks[2].is_private and not chunks[1].is_private
     assert {c.category for c in chunks} == {"UI"} and chunks[0].fixed_version == "1.0"
     assert len({c.content_hash for c in chunks}) == 3
+
+
+def test_a_note_links_to_its_journal_id_whatever_was_dropped_before_it() -> None:
+    # Redmine numbers #note-N over the journals the viewer sees; the store drops private
+    # notes (RRAG_INDEX_PRIVATE off), so counting stored journals would make the public
+    # note below "#note-2", which for a viewer allowed private notes is the private one
+    raw = {
+        "id": 7,
+        "project": {"id": 1},
+        "subject": "Crash on save",
+        "journals": [
+            {"id": 501, "notes": "", "details": [{"property": "attr", "name": "x"}]},
+            {"id": 502, "notes": "internal only", "private_notes": True},
+            {"id": 503, "notes": "Fixed in r42"},
+        ],
+    }
+    bundle = issue_bundle(raw, set(), index_private=False, max_bytes=10_000)
+    journals = [Journal(**j) for j in bundle.journals]
+    notes = issue_chunks(Issue(**bundle.issue), journals, "http://rm.example")[1:]
+    assert [(c.journal_id, c.url) for c in notes] == [
+        (503, "http://rm.example/issues/7#change-503")
+    ]
 
 
 def test_private_issue_makes_every_chunk_private() -> None:

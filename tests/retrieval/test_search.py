@@ -77,7 +77,7 @@ def test_grouped_per_issue_with_attached_chunks(world: Any) -> None:
     assert len(_ids(out)) == len(set(_ids(out)))
     first = out["results"][0]
     assert first["issue_id"] == 10 and len(first["chunks"]) >= 2
-    assert any(c["url"].endswith("#note-1") for c in first["chunks"])
+    assert any(c["url"].endswith("/issues/10#change-100") for c in first["chunks"])
 
 
 @pytest.mark.parametrize(
@@ -198,4 +198,4 @@ def test_issue_leads_unless_its_note_adds_to_the_query(world: Any, mode: str) ->
     shared = retriever.search("LDAP login", mode=mode)["results"][0]
     assert shared["issue_id"] == 10 and shared["url"].endswith("/issues/10"), shared
     own = retriever.search("active directory ldap", mode=mode)["results"][0]
-    assert own["issue_id"] == 10 and own["url"].endswith("/issues/10#note-1"), own
+    assert own["issue_id"] == 10 and own["url"].endswith("/issues/10#change-100"), own
