@@ -26,7 +26,7 @@ from sqlmodel import Session
 
 from rrag.errors import StoreError
 from rrag.logs import get_logger, log_event
-from rrag.store.files import private_dir, tighten_tree, touch_private
+from rrag.store.files import private_dir, tighten_data_dir, touch_private
 from rrag.store.migrations import migrate
 
 log = get_logger("store")
@@ -61,7 +61,7 @@ def _private_data_dir(path: Path) -> None:
     """Data dir 0700 and every file in it 0600 before SQLite creates its companions."""
     try:
         private_dir(path.parent)
-        changed = tighten_tree(path.parent)
+        changed = tighten_data_dir(path.parent)
         touch_private(path)
     except OSError as exc:
         raise StoreError(

@@ -13,8 +13,9 @@ So whatever the process umask, rrag creates its directories 0700 and its files 0
   (:func:`touch_private`) and SQLite is only then pointed at it.
 
 A data directory made by an older rrag (0755 / 0644) is tightened when the store opens
-(:func:`tighten_tree`); a directory rrag did not create (a backup ``--output-dir`` such as
-``/tmp``) is never changed, only what rrag puts in it.
+(:func:`tighten_data_dir`: the directory and rrag's own files in it, nothing else); a
+directory rrag did not create (a backup ``--output-dir`` such as ``/tmp``) is never
+changed, only what rrag puts in it.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600
 #: group and other permission bits: none of them may be set on rrag's files
 SHARED_BITS = 0o077
+_RRAG_PREFIXES = ("rrag.db", "chunks.", ".chunks.", ".restore-")
+_RRAG_LOCKS = frozenset({"sync.lock", "index.lock", "serve.lock", "restore.lock"})
 
 
 def private_dir(path: Path) -> Path:
@@ -96,13 +99,41 @@ def make_private(path: Path) -> bool:
     return True
 
 
-def tighten_tree(root: Path) -> list[str]:
-    """Make ``root`` and everything under it owner-only; returns the paths that changed."""
-    changed = [str(root)] if make_private(Path(root)) else []
-    for directory, subdirs, files in os.walk(root):  # does not follow symbolic links
+def is_rrag_file(name: str) -> bool:
+    """Whether ``name``, in a data directory, is something rrag keeps there.
+
+    The store, its SQLite companions, the index and its sidecar, the four lock files, the
+    restore journal, staging and aside directories, and the temp files of atomic writes
+    (``.chunks.index.XXXX.tmp``, ``.restore-intent.json.tmp-PID``).
+    """
+    return name.startswith(_RRAG_PREFIXES) or name in _RRAG_LOCKS
+
+
+def tighten_data_dir(root: Path) -> list[str]:
+    """Make ``root`` and rrag's files in it owner-only; returns the paths that changed.
+
+    Only rrag's own entries are touched (:func:`is_rrag_file`), so a data directory set to
+    a shared place never has someone else's files changed; rrag's directories in it (a
+    restore's staging and aside) are tightened with everything under them.
+    """
+    root = Path(root)
+    changed = [str(root)] if make_private(root) else []
+    for entry in sorted(root.iterdir()):
+        if not is_rrag_file(entry.name):
+            continue
+        if make_private(entry):
+            changed.append(str(entry))
+        if entry.is_dir() and not entry.is_symlink():
+            changed += _tighten_below(entry)
+    return changed
+
+
+def _tighten_below(directory: Path) -> list[str]:
+    changed = []
+    for parent, subdirs, files in os.walk(directory):  # does not follow symbolic links
         for name in (*subdirs, *files):
-            if make_private(Path(directory) / name):
-                changed.append(os.path.join(directory, name))
+            if make_private(Path(parent) / name):
+                changed.append(os.path.join(parent, name))
     return changed
 
 
@@ -111,9 +142,10 @@ __all__ = [
     "PRIVATE_FILE",
     "SHARED_BITS",
     "fresh_private_dir",
+    "is_rrag_file",
     "make_private",
     "open_private",
     "private_dir",
-    "tighten_tree",
+    "tighten_data_dir",
     "touch_private",
 ]

@@ -83,24 +83,30 @@ def test_an_existing_readable_data_dir_is_tightened_on_open_and_logged(
     data = tmp_path / "data"
     open_store(data).close()
     (data / "chunks.meta.json").write_text("{}")
-    (data / "old-backups").mkdir()
+    (data / "index.lock").touch()
+    (data / ".restore-staging").mkdir()
+    (data / ".restore-staging" / "rrag.db").write_bytes(b"staged")
+    (data / "notes.txt").write_text("the operator's own file")  # not rrag's: left alone
     for path, mode in [
         (data, 0o755),
         (data / "rrag.db", 0o644),
         (data / "chunks.meta.json", 0o664),
-        (data / "old-backups", 0o775),
+        (data / "index.lock", 0o644),
+        (data / ".restore-staging", 0o775),
+        (data / ".restore-staging" / "rrag.db", 0o644),
+        (data / "notes.txt", 0o644),
     ]:
         os.chmod(path, mode)
     store = open_store(data)
     store.close()
-    assert _readable_by_others(data) == []
+    assert _readable_by_others(data) == [f"{data / 'notes.txt'} -rw-r--r--"]
     assert stat.S_IMODE((data / "rrag.db").stat().st_mode) == 0o600
     [line] = [
         json.loads(raw)
         for raw in json_log.getvalue().splitlines()
         if json.loads(raw)["event"] == "data_dir_tightened"
     ]
-    assert line["level"] == "warning" and len(line["paths"]) == 4
+    assert line["level"] == "warning" and len(line["paths"]) == 6
     open_store(data).close()  # nothing left to tighten: no second line
     assert json_log.getvalue().count("data_dir_tightened") == 1
 
