@@ -78,6 +78,7 @@ def silent_port() -> Iterator[int]:
         yield int(listener.getsockname()[1])
 
 
+@pytest.mark.slow
 def test_constrained_reply_parses_and_fits_the_schema(
     openai_chat: Build, llama_server: LlamaServer
 ) -> None:
@@ -89,6 +90,7 @@ def test_constrained_reply_parses_and_fits_the_schema(
     jsonschema.validate(json.loads(text), SCHEMA)
 
 
+@pytest.mark.slow
 def test_ready_against_the_real_server(openai_chat: Build, llama_server: LlamaServer) -> None:
     ready = openai_chat(llama_server.base_url, model=llama_server.model).ready()
     assert ready["reachable"] and ready["model_ready"] and "error" not in ready
@@ -155,6 +157,7 @@ def test_an_http_error_is_unavailable_and_not_retried(
     model.close()
 
 
+@pytest.mark.slow
 def test_health_check_for_openai_is_ok_against_the_real_server(
     tmp_path: Path, llama_server: LlamaServer
 ) -> None:
