@@ -104,8 +104,10 @@ class OllamaChat:
         started = time.perf_counter()
         try:
             names = model_names(self._ready_client.list())
-        except (ollama.ResponseError, ConnectionError, httpx.HTTPError, ValueError) as exc:
-            result.update(reachable=isinstance(exc, ollama.ResponseError), model_ready=False)
+        except ollama.ResponseError as exc:
+            result.update(reachable=True, model_ready=False, error=f"HTTP {exc.status_code}")
+        except (ConnectionError, httpx.HTTPError, ValueError) as exc:
+            result.update(reachable=False, model_ready=False)
             result["error"] = f"{type(exc).__name__}: ollama at {self._where} did not answer"
         else:
             result.update(reachable=True, model_ready=self.model in names)
