@@ -191,7 +191,9 @@ class Retriever:
         if exclude is not None:
             rows = {i: r for i, r in rows.items() if r["issue_id"] != exclude}
         found_by = _found_by(lex, vec, ref is not None and bool(fused), fused)
-        return {"results": group(fused, rows, found_by, names, q, k), **extra}
+        results = group(fused, rows, found_by, names, q, k)
+        _add_similarity(results, dict(vec))
+        return {"results": results, **extra}
 
     def _hits(
         self,
@@ -285,6 +287,16 @@ def _found_by(
     if referenced:
         found_by.setdefault(fused[0][0], set()).add("reference")
     return found_by
+
+
+def _add_similarity(results: list[dict[str, Any]], vector_scores: dict[int, float]) -> None:
+    """Give each result its best chunk's raw vector score (cosine; None when no chunk of
+    it was a vector hit): unlike the fused score it compares across queries, so an answer
+    can abstain below a threshold (rrag.llm.abstain)."""
+    for result in results:
+        chunks = [c["chunk_id"] for c in result["chunks"] if c["chunk_id"] in vector_scores]
+        best = max((vector_scores[c] for c in chunks), default=None)
+        result["similarity"] = None if best is None else round(best, 4)
 
 
 def _project_set(project_ids: Any) -> frozenset[int] | None:
