@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -21,6 +22,8 @@ from rrag.errors import ConfigError, EmbeddingError
 from rrag.index.hashing import HashingEmbedder
 from rrag.logs import get_logger, log_event
 from rrag.settings import Settings
+from rrag.sync.pinning import GuardedTransport
+from rrag.sync.policy import llm_policy
 
 log = get_logger("index.embedders")
 OLLAMA_BATCH = 64
@@ -94,7 +97,12 @@ class SentenceTransformerEmbedder:
 
 
 class OllamaEmbedder:
-    """``ollama``: ``POST {OLLAMA_BASE_URL}/api/embed`` with ``EMBEDDING_MODEL``."""
+    """``ollama``: ``POST {OLLAMA_BASE_URL}/api/embed`` with ``EMBEDDING_MODEL``.
+
+    Every issue text goes there, so the LLM outbound policy guards each request: the host
+    must be loopback or in ``allowed_hosts`` (``LLM_ALLOWED_HOSTS``), and the connection
+    goes to the address that policy checked (:mod:`rrag.sync.pinning`).
+    """
 
     provider = "ollama"
 
@@ -104,12 +112,16 @@ class OllamaEmbedder:
         model: str,
         timeout_s: float,
         transport: httpx.BaseTransport | None = None,
+        allowed_hosts: Iterable[str] = (),
     ) -> None:
+        """Raises OutboundPolicyError when ``base_url`` is refused, before any request."""
         self.model = model
+        guarded = GuardedTransport(llm_policy(allowed_hosts, "OLLAMA_BASE_URL"), transport)
+        guarded.check(base_url)
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"),
             timeout=timeout_s,
-            transport=transport,
+            transport=guarded,
             follow_redirects=False,
         )
         self.dim = int(self._call(["dimension probe"]).shape[1])
@@ -160,7 +172,10 @@ def make_embedder(settings: Settings) -> Embedder:
     elif provider == "sentence-transformers":
         embedder = SentenceTransformerEmbedder(cfg.model)
     else:
-        embedder = OllamaEmbedder(settings.ollama.base_url, cfg.model, settings.ollama.timeout_s)
+        ollama = settings.ollama
+        embedder = OllamaEmbedder(
+            ollama.base_url, cfg.model, ollama.timeout_s, allowed_hosts=settings.llm.allowed_hosts
+        )
     log_event(
         log,
         "embedder_ready",
