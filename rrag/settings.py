@@ -127,6 +127,12 @@ class RetrievalSettings(_Group):
     term_cache_rows: int = Field(
         4_000_000, ge=0, description="lexical: word-rows of counts kept in memory; 0: none"
     )
+    abstain_score: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="answers abstain below this vector similarity; unset: by embedder",
+    )
 
 
 class LLMSettings(_Group):
@@ -144,6 +150,9 @@ class LLMSettings(_Group):
     model: str = Field("smollm2-135m-instruct", min_length=1, description="openai: model id")
     api_key: SecretStr = Field(SecretStr(""), description="openai: bearer key, empty for none")
     timeout_s: float = Field(60.0, gt=0, le=3_600, description="openai: per-request timeout")
+    answer_max_tokens: int = Field(
+        512, ge=64, le=8_192, description="longest generated answer, in tokens"
+    )
     allowed_hosts: CommaList = Field(
         default_factory=list, description="LLM hosts allowed besides loopback (HTTPS only)"
     )
