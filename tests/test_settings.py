@@ -86,6 +86,61 @@ def test_cli_exits_2_with_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in out.stderr
 
 
+BASE_URLS = [name for name in env_names() if name.endswith("_BASE_URL")]
+
+
+def test_every_base_url_setting_is_checked() -> None:
+    assert {"REDMINE_BASE_URL", "OLLAMA_BASE_URL"} <= set(BASE_URLS)
+
+
+@pytest.mark.parametrize("name", BASE_URLS)
+@pytest.mark.parametrize("userinfo", ["admin:pw-5e3c9a1f@", "pw-5e3c9a1f@", ":pw-5e3c9a1f@"])
+def test_user_info_in_any_base_url_is_refused_without_echo(
+    monkeypatch: pytest.MonkeyPatch, name: str, userinfo: str
+) -> None:
+    monkeypatch.setenv(name, f"https://{userinfo}host.example:8443/sub")
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    message = str(err.value)
+    assert name in message and "user-info" in message
+    assert ("LLM_API_KEY" if name != "REDMINE_BASE_URL" else "REDMINE_API_KEY") in message
+    assert "pw-5e3c9a1f" not in message and "admin" not in message
+    assert "\n" not in message
+
+
+def test_settings_built_in_code_refuse_user_info_too() -> None:
+    # chunk URLs are built from settings.redmine.base_url: no Settings object can hold one
+    from pydantic import ValidationError
+
+    from rrag.settings import RedmineSettings
+
+    with pytest.raises(ValidationError):
+        RedmineSettings(base_url="https://u:p@redmine.example")
+
+
+def test_cli_refuses_a_password_in_the_redmine_url(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "REDMINE_BASE_URL": "https://admin:pw-0c4d2b9e@redmine.example",
+        "RRAG_DATA_DIR": str(tmp_path / "data"),
+    }
+    out = subprocess.run(
+        [sys.executable, "-m", "rrag.cli", "sync"], env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 2
+    assert "REDMINE_BASE_URL" in out.stderr and "REDMINE_API_KEY" in out.stderr
+    assert out.stderr.strip().count("\n") == 0 and "Traceback" not in out.stderr
+    assert "pw-0c4d2b9e" not in out.stdout + out.stderr
+    assert not (tmp_path / "data").exists()
+
+
+def test_llm_allowed_hosts_is_a_comma_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LLM_ALLOWED_HOSTS", " gpu.example ,llm.example,")
+    assert load_settings().llm.allowed_hosts == ["gpu.example", "llm.example"]
+    monkeypatch.delenv("LLM_ALLOWED_HOSTS")
+    assert load_settings().llm.allowed_hosts == []
+
+
 def test_every_setting_is_documented_in_readme() -> None:
     readme = (ROOT / "README.md").read_text()
     missing = [name for name in env_names() if f"`{name}`" not in readme]
