@@ -107,7 +107,13 @@ def synthetic_issues(store: Any, chunks: int, text: Texts, first_id: int = 1) ->
                 "is_private": False,
                 "updated_on": "2024-01-01T00:00:00Z",
                 "journals": [
-                    {"created_on": "2024-01-02T00:00:00Z", "user": {"id": 1}, **n} for n in notes
+                    {
+                        "created_on": "2024-01-02T00:00:00Z",
+                        "user": {"id": 1},
+                        "private_notes": False,  # as Redmine sends it (missing: private)
+                        **n,
+                    }
+                    for n in notes
                 ],
             }
             bundles.append(issue_bundle(raw, {5}, index_private=False, max_bytes=100_000))

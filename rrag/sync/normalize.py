@@ -2,7 +2,9 @@
 
 Pure functions, no I/O. What never reaches the store is decided here: private notes
 (unless ``RRAG_INDEX_PRIVATE``), the full old/new text of changed fields (journals keep a
-one-line summary), and text beyond ``RRAG_MAX_TEXT_BYTES`` (cut with a marker).
+one-line summary), and text beyond ``RRAG_MAX_TEXT_BYTES`` (cut with a marker). A journal
+or issue whose privacy flag is missing counts as private: Redmine always sends it, so its
+absence says nothing is known, and unknown means private.
 """
 
 from __future__ import annotations
@@ -81,6 +83,12 @@ def _users(raw: dict[str, Any]) -> dict[int, str]:
     return found
 
 
+def is_private_note(raw: dict[str, Any]) -> bool:
+    """Whether a journal's note is private; Redmine always sends ``private_notes``, so a
+    journal without it is not known to be public, and unknown means private."""
+    return raw.get("private_notes", True) is not False
+
+
 def _journal(raw: dict[str, Any], issue_id: int, max_bytes: int) -> tuple[Row, bool]:
     notes, cut = truncate(raw.get("notes"), max_bytes)
     journal = dict(
@@ -88,7 +96,7 @@ def _journal(raw: dict[str, Any], issue_id: int, max_bytes: int) -> tuple[Row, b
         issue_id=issue_id,
         user_id=_ref(raw.get("user")),
         notes=notes,
-        private_notes=bool(raw.get("private_notes", False)),
+        private_notes=is_private_note(raw),
         created_on=raw.get("created_on"),
         changes=summarize_details(raw.get("details") or []),
     )
@@ -119,7 +127,8 @@ def issue_bundle(
             fixed_version=_ref(raw.get("fixed_version"), "name"),
             parent_id=_ref(raw.get("parent")),
             custom_fields=json.dumps(raw.get("custom_fields") or [], sort_keys=True),
-            is_private=bool(raw.get("is_private", False)),
+            # Redmine always sends is_private; without it the issue is not known to be public
+            is_private=raw.get("is_private", True) is not False,
             is_closed=bool(raw.get("closed_on")) or status_id in closed_status_ids,
             created_on=raw.get("created_on"),
             updated_on=raw.get("updated_on"),
@@ -132,7 +141,7 @@ def issue_bundle(
         bundle.truncated.append(f"issue {issue_id} description")
     for jraw in raw.get("journals") or []:
         bundle.users.update(_users(jraw))
-        if jraw.get("private_notes") and not index_private:
+        if is_private_note(jraw) and not index_private:
             continue
         journal, jcut = _journal(jraw, issue_id, max_bytes)
         if jcut:
@@ -186,6 +195,7 @@ def wiki_row(raw: dict[str, Any], project_id: int, max_bytes: int) -> tuple[Wiki
 __all__ = [
     "IssueBundle",
     "content_hash",
+    "is_private_note",
     "issue_bundle",
     "summarize_details",
     "truncate",

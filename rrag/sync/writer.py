@@ -99,7 +99,9 @@ def save_projects(session: Session, projects: list[dict[str, Any]]) -> None:
                 "identifier": p.get("identifier", str(p["id"])),
                 "name": p["name"],
                 "parent_id": (p.get("parent") or {}).get("id"),
-                "is_public": bool(p.get("is_public", True)),
+                # Redmine always sends is_public; an entry without it is not known to be
+                # public, and unknown means private (fail closed)
+                "is_public": p.get("is_public") is True,
                 "status": p.get("status"),
                 "updated_on": p.get("updated_on"),
             }

@@ -53,7 +53,8 @@ def issue(
         "closed_on": updated_on if closed else None,
         "category": {"id": 1, "name": category} if category else None,
         "journals": [
-            {"created_on": f"2024-01-0{1 + n % 8}T00:00:00Z", **j}
+            # Redmine always sends private_notes (a journal without it counts as private)
+            {"created_on": f"2024-01-0{1 + n % 8}T00:00:00Z", "private_notes": False, **j}
             for n, j in enumerate(notes or [])
         ],
     }

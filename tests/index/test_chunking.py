@@ -50,9 +50,9 @@ def test_a_note_links_to_its_journal_id_whatever_was_dropped_before_it() -> None
         "project": {"id": 1},
         "subject": "Crash on save",
         "journals": [
-            {"id": 501, "notes": "", "details": [{"property": "attr", "name": "x"}]},
+            {"id": 501, "notes": "", "private_notes": False, "details": [{"name": "x"}]},
             {"id": 502, "notes": "internal only", "private_notes": True},
-            {"id": 503, "notes": "Fixed in r42"},
+            {"id": 503, "notes": "Fixed in r42", "private_notes": False},
         ],
     }
     bundle = issue_bundle(raw, set(), index_private=False, max_bytes=10_000)
