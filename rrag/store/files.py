@@ -116,7 +116,7 @@ def tighten_data_dir(root: Path) -> list[str]:
     a shared place never has someone else's files changed; rrag's directories in it (a
     restore's staging and aside) are tightened with everything under them.
     """
-    root = Path(root)
+    root = Path(root).resolve()  # a data dir that is a symbolic link: tighten its target
     changed = [str(root)] if make_private(root) else []
     for entry in sorted(root.iterdir()):
         if not is_rrag_file(entry.name):

@@ -128,3 +128,12 @@ def test_helpers_give_exact_modes_and_leave_existing_dirs_alone(umask: int, tmp_
     assert stale.read_bytes() == b"new" and (made / "g").read_bytes() == b""
     for path in (stale, made / "g"):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_a_data_dir_reached_through_a_symbolic_link_is_tightened_too(tmp_path: Path) -> None:
+    target = tmp_path / "volume"
+    target.mkdir()
+    os.chmod(target, 0o755)
+    (tmp_path / "data").symlink_to(target)
+    open_store(tmp_path / "data").close()
+    assert _readable_by_others(target) == []
