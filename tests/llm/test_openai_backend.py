@@ -20,8 +20,9 @@ from rrag.llm import llm_runtime_check
 from rrag.llm.openai_backend import OpenAIChat
 from rrag.llm.runtime import ChatModel, build_chat_model
 from rrag.settings import Settings
+from tests.llm import llama_server as llama_server_module
 from tests.llm.conftest import settings_for_openai
-from tests.llm.llama_server import LlamaServer, free_port
+from tests.llm.llama_server import LlamaServer, LlamaServerError, free_port
 
 # The shape an answer takes: sentences, each citing passage numbers.
 SCHEMA: dict[str, Any] = {
@@ -209,3 +210,16 @@ def test_an_api_key_is_a_secret_and_never_shown(
     ready = model.ready(timeout_s=0.3)
     assert key not in json.dumps(ready)
     assert key in settings_for_openai(tmp_path, "http://127.0.0.1/v1", api_key=key).secrets()
+
+
+def test_a_llama_server_that_cannot_start_fails_with_its_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(llama_server_module, "gguf_path", lambda: tmp_path / "missing.gguf")
+    with (
+        pytest.raises(LlamaServerError, match="exited with") as caught,
+        llama_server_module.running_llama_server(tmp_path / "server.log"),
+    ):
+        pass
+    # the log tail comes along (its last lines, llama.cpp's asynchronous log may lose at exit)
+    assert "llama_server" in str(caught.value)
