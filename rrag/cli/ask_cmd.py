@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
 from rrag.cli.args import add_project_ids
 from rrag.cli.context import Context
@@ -26,22 +27,33 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_ask(ctx: Context, args: argparse.Namespace) -> int:
     from rrag.cli.index_cmds import _caller  # the same visibility as `rrag search`
-    from rrag.llm import ask
+    from rrag.llm import ask, open_answerer
     from rrag.retrieval import Retriever
 
     retriever = Retriever(ctx.settings, ctx.store)
     caller = _caller(ctx, args.see_all)
-    result = ask(ctx.store, retriever.search, args.question, args.k, caller, args.project_ids)
+    answerer = open_answerer(ctx.settings, retriever.embedder.provider)
+    try:
+        result = ask(
+            ctx.store, retriever.search, args.question, args.k, caller, args.project_ids, answerer
+        )
+    finally:
+        answerer.close()
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
-    print(result["answer"])
-    for citation in result["citations"]:
-        print(
-            f"  [{citation['ref']}] #{citation['issue_id']} {citation['subject']}: "
-            f"{citation['url']}"
-        )
+    _print_text(result)
     return 0
+
+
+def _print_text(result: dict[str, Any]) -> None:
+    print(result["answer"])
+    subjects = {s["issue_id"]: s["subject"] for s in result["sources"]}
+    for citation in result["citations"]:
+        subject = subjects.get(citation["issue_id"], "")
+        print(f"  [{citation['ref']}] #{citation['issue_id']} {subject}: {citation['url']}")
+    if result["fallback_reason"]:
+        print(f"  (quoted, not generated: {result['fallback_reason']})")
 
 
 __all__ = ["register"]

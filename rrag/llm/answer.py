@@ -1,23 +1,38 @@
-"""``ask``: retrieve, answer from the retrieved chunks, record what the guardrails caught.
+"""``ask``: retrieve, answer (generatively or by quoting), record what the guardrails caught.
 
 The one implementation behind ``rrag ask`` and ``POST /v1/ask``. Retrieval applies the
-caller's visibility and names the chunks each result matched; the answer quotes those
-chunks (privacy re-checked on every row read).
+caller's visibility and names the chunks each result matched; the answer is built from
+those chunks only (privacy re-checked on every row read):
+
+1. nothing relevant retrieved (:mod:`rrag.llm.abstain`) → an abstention, no sources;
+2. ``LLM_PROVIDER`` set → :func:`rrag.llm.generative.answer_generatively`, whose every
+   failure falls back to step 3 with a ``fallback_reason``;
+3. otherwise the extractive answerer quotes the best retrieved sentences.
+
+Guardrail events (injected text, ungrounded sentences, broken replies) are recorded in
+the store and counted per kind in the answer's ``guardrails``.
 """
 
 from __future__ import annotations
 
+import logging
 import time
+from collections import Counter
 from typing import Any, Protocol
 
 from sqlalchemy import bindparam, text
 
 from rrag.errors import InputError
-from rrag.guardrails import record_event
-from rrag.llm.extractive import Passage, answer_extractively
+from rrag.guardrails import KINDS, record_event
+from rrag.llm.abstain import ABSTAIN_ANSWER, nothing_relevant
+from rrag.llm.answerer import Answerer
+from rrag.llm.extractive import NO_ANSWER, Passage, answer_extractively
+from rrag.llm.generative import Outcome, answer_generatively
+from rrag.logs import get_logger, log_event
 from rrag.retrieval.caller import Caller
 from rrag.store.db import Store
 
+log = get_logger("llm.answer")
 MAX_QUESTION_CHARS = 2_000
 MAX_PASSAGES_PER_RESULT = 10
 _SOURCE_KEYS = ("issue_id", "wiki_title", "subject", "url", "score")
@@ -71,6 +86,49 @@ def _check(question: str, k: int) -> str:
     return question
 
 
+def retrieval_mode(found: dict[str, Any]) -> str:
+    """The mode retrieval really ran: ``lexical`` when a hybrid search was degraded."""
+    return "lexical" if found.get("degraded") else str(found.get("mode", "hybrid"))
+
+
+def _answer(
+    answerer: Answerer, question: str, passages: list[Passage], events: list[Any]
+) -> dict[str, Any]:
+    """answer, answerer, grounded, abstained, fallback_reason, citations."""
+    outcome = Outcome(fallback_reason=answerer.unavailable)
+    if answerer.model is not None:
+        outcome = answer_generatively(answerer.model, question, passages, answerer.max_tokens)
+        events += outcome.events
+        if outcome.error:
+            log_event(
+                log,
+                "llm_fallback",
+                logging.WARNING,
+                reason=outcome.fallback_reason,
+                error=outcome.error,
+            )
+        if outcome.fallback_reason is None:
+            return {
+                "answer": ABSTAIN_ANSWER if outcome.abstained else outcome.answer,
+                "answerer": answerer.model.provider,
+                "grounded": bool(outcome.citations),
+                "abstained": outcome.abstained,
+                "fallback_reason": None,
+                "citations": outcome.citations,
+            }
+    draft = answer_extractively(question, passages)
+    flags = draft.flags if answerer.model is None else outcome.flags
+    events += [(f.kind, f.source, {"pattern": f.pattern}) for f in flags]
+    return {
+        "answer": draft.answer,
+        "answerer": "extractive",
+        "grounded": draft.grounded,
+        "abstained": draft.answer == NO_ANSWER,
+        "fallback_reason": outcome.fallback_reason,
+        "citations": draft.citations,
+    }
+
+
 def ask(
     store: Store,
     search: SearchFn,
@@ -78,25 +136,49 @@ def ask(
     k: int,
     caller: Caller,
     project_ids: list[int] | None = None,
+    answerer: Answerer | None = None,
 ) -> dict[str, Any]:
     """Answer ``question`` from the top ``k`` issues; the shape of ``rrag ask --json``."""
     started = time.perf_counter()
+    answerer = answerer or Answerer()
     question = _check(question, k)
     found = search(question, k=k, mode="hybrid", caller=caller, project_ids=project_ids)
-    results = list(found.get("results", []))
-    draft = answer_extractively(question, load_passages(store, results, caller))
-    for flag in draft.flags:
-        record_event(store, flag.kind, flag.source, {"pattern": flag.pattern})
-    return {
+    results, mode = list(found.get("results", [])), retrieval_mode(found)
+    events: list[tuple[str, str, dict[str, Any]]] = []
+    if nothing_relevant(results, mode, answerer.abstain_score):
+        body = answerer.abstention(ABSTAIN_ANSWER)
+    else:
+        body = _answer(answerer, question, load_passages(store, results, caller), events)
+    for kind, source, detail in events:
+        record_event(store, kind, source, detail)
+    counted = Counter(kind for kind, _, _ in events)
+    shown = [] if body["abstained"] else results
+    result = {
         "question": question,
-        "answer": draft.answer,
-        "grounded": draft.grounded,
-        "answerer": "extractive",
-        "citations": draft.citations,
-        "sources": [{key: r.get(key) for key in _SOURCE_KEYS} for r in results],
-        "guardrails": {"prompt_injection": sum(f.kind == "prompt_injection" for f in draft.flags)},
+        **body,
+        "sources": [{key: r.get(key) for key in _SOURCE_KEYS} for r in shown],
+        "guardrails": {kind: counted.get(kind, 0) for kind in KINDS},
+        "retrieval_mode": mode,
         "took_ms": round((time.perf_counter() - started) * 1000, 1),
     }
+    _log(result, len(results))
+    return result
 
 
-__all__ = ["MAX_QUESTION_CHARS", "SearchFn", "ask", "load_passages"]
+def _log(result: dict[str, Any], retrieved: int) -> None:
+    # the question itself is not logged: it can carry what a user would not want kept
+    log_event(
+        log,
+        "ask_answered",
+        retrieval_mode=result["retrieval_mode"],
+        answerer=result["answerer"],
+        fallback_reason=result["fallback_reason"],
+        abstained=result["abstained"],
+        grounded=result["grounded"],
+        retrieved=retrieved,
+        citations=len(result["citations"]),
+        took_ms=result["took_ms"],
+    )
+
+
+__all__ = ["MAX_QUESTION_CHARS", "SearchFn", "ask", "load_passages", "retrieval_mode"]

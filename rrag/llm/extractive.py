@@ -71,25 +71,25 @@ def _score(question_terms: set[str], sentence: str, rank: int) -> float:
     return 0.0 if hits == 0 else hits + 0.5 / (1 + rank)
 
 
-def _sentences(passage: Passage) -> list[str]:
+def passage_sentences(passage: Passage) -> list[str]:
     texts = [passage.subject] if passage.journal_id is None and passage.subject else []
     texts += [s.strip() for s in _SENTENCE_END.split(passage.text) if s.strip()]
     return [s[:MAX_SENTENCE_CHARS] for s in texts if len(s) >= 12]
 
 
-def _source(passage: Passage) -> str:
+def source_of(passage: Passage) -> str:
     if passage.issue_id is None:
         return passage.url
     suffix = f"#change-{passage.journal_id}" if passage.journal_id else ""
     return f"issue:{passage.issue_id}{suffix}"
 
 
-def _safe_passages(passages: list[Passage]) -> tuple[list[Passage], list[Flag]]:
+def safe_passages(passages: list[Passage]) -> tuple[list[Passage], list[Flag]]:
     safe, flags = [], []
     for passage in passages:
         pattern = find_injection(f"{passage.subject}\n{passage.text}")
         if pattern:
-            flags.append(Flag("prompt_injection", _source(passage), pattern))
+            flags.append(Flag("prompt_injection", source_of(passage), pattern))
         else:
             safe.append(passage)
     return safe, flags
@@ -100,9 +100,11 @@ def answer_extractively(
 ) -> Draft:
     """Quote up to ``max_sentences`` sentences that share the most words with ``question``."""
     wanted = terms(question)
-    safe, flags = _safe_passages(passages)
+    safe, flags = safe_passages(passages)
     scored = [
-        (_score(wanted, s, p.rank), n, s, p) for n, p in enumerate(safe) for s in _sentences(p)
+        (_score(wanted, s, p.rank), n, s, p)
+        for n, p in enumerate(safe)
+        for s in passage_sentences(p)
     ]
     best = sorted((x for x in scored if x[0] > 0), key=lambda x: (-x[0], x[1]))
     chosen: list[tuple[str, Passage]] = []
@@ -129,7 +131,6 @@ def _draft(chosen: list[tuple[str, Passage]], flags: list[Flag]) -> Draft:
                     "issue_id": passage.issue_id,
                     "journal_id": passage.journal_id,
                     "url": passage.url,
-                    "subject": passage.subject,
                     "quote": sentence,
                 }
             )
@@ -138,4 +139,14 @@ def _draft(chosen: list[tuple[str, Passage]], flags: list[Flag]) -> Draft:
     return Draft(" ".join(parts), grounded=True, citations=citations, flags=flags)
 
 
-__all__ = ["NO_ANSWER", "Draft", "Flag", "Passage", "answer_extractively", "terms"]
+__all__ = [
+    "NO_ANSWER",
+    "Draft",
+    "Flag",
+    "Passage",
+    "answer_extractively",
+    "passage_sentences",
+    "safe_passages",
+    "source_of",
+    "terms",
+]

@@ -1,0 +1,68 @@
+"""Which answerer ``ask`` uses, built once from the settings by the CLI or the API.
+
+An :class:`Answerer` holds the chat model of ``LLM_PROVIDER`` (None: extractive), the
+abstention threshold for the embedder the retriever really runs, and the answer's token
+cap. A model whose URL the outbound policy refuses is not built: the answers stay
+extractive with ``fallback_reason: "llm_unavailable"`` and a warning is logged once,
+rather than every question failing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from rrag.errors import RragError
+from rrag.llm.abstain import abstain_threshold
+from rrag.llm.runtime import ChatModel, build_chat_model
+from rrag.logs import get_logger, log_event
+from rrag.settings import Settings
+
+log = get_logger("llm.answer")
+
+
+@dataclass(frozen=True)
+class Answerer:
+    model: ChatModel | None = None
+    #: answers abstain when no result's vector similarity reaches this
+    abstain_score: float = 0.0
+    max_tokens: int = 512
+    #: why the configured model is missing (a fallback_reason), None when none is configured
+    unavailable: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.model.provider if self.model is not None else "extractive"
+
+    def abstention(self, answer: str) -> dict[str, Any]:
+        """The answer fields of an abstention by this answerer."""
+        return {
+            "answer": answer,
+            "answerer": self.name,
+            "grounded": False,
+            "abstained": True,
+            "fallback_reason": None,
+            "citations": [],
+        }
+
+    def close(self) -> None:
+        if self.model is not None:
+            self.model.close()
+
+
+def open_answerer(settings: Settings, embedder_provider: str) -> Answerer:
+    """The answerer for ``settings`` over a retriever whose embedder is ``embedder_provider``."""
+    threshold = abstain_threshold(settings.retrieval.abstain_score, embedder_provider)
+    tokens = settings.llm.answer_max_tokens
+    try:
+        model = build_chat_model(settings)
+    except RragError as exc:  # the outbound policy refused the runtime's URL
+        log_event(
+            log, "llm_refused", logging.WARNING, error=str(exc), provider=settings.llm.provider
+        )
+        return Answerer(None, threshold, tokens, unavailable="llm_unavailable")
+    return Answerer(model, threshold, tokens)
+
+
+__all__ = ["Answerer", "open_answerer"]
