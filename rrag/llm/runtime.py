@@ -29,7 +29,7 @@ from typing import Any, Literal, Protocol, TypeVar
 
 import httpx
 
-from rrag.errors import LLMTimeout, LLMUnavailable
+from rrag.errors import LLMTimeout, LLMUnavailable, OutboundPolicyError
 from rrag.settings import Settings
 from rrag.sync import policy
 
@@ -121,6 +121,10 @@ class CallPolicy:
         for attempt in range(CONNECT_RETRIES + 1):
             try:
                 return call()
+            except OutboundPolicyError as exc:
+                # a request re-checked on its way out (DNS changed since the model was
+                # built): to the caller the runtime is simply not there
+                raise self.unavailable(exc.message, refused=True) from None
             except Exception as exc:
                 fault = self._classify(exc)
                 if fault == "timeout":

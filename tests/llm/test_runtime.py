@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rrag.errors import ConfigError, LLMTimeout, LLMUnavailable
+from rrag.errors import ConfigError, LLMTimeout, LLMUnavailable, OutboundPolicyError
 from rrag.llm.ollama_backend import OllamaChat
 from rrag.llm.openai_backend import OpenAIChat
 from rrag.llm.runtime import CONNECT_RETRIES, CallPolicy, ChatModel, Fault, limiter
@@ -112,3 +112,14 @@ def test_connection_faults_are_retried_a_bounded_number_of_times() -> None:
     with pytest.raises(LLMUnavailable, match="ConnectionRefusedError"):
         policy(lambda exc: "connect" if isinstance(exc, OSError) else None).run(refused)
     assert len(calls) == 1 + CONNECT_RETRIES
+
+
+def test_a_request_refused_by_the_outbound_policy_is_unavailable() -> None:
+    def refused() -> str:
+        raise OutboundPolicyError(
+            "LLM_BASE_URL: host example.test resolves to a link-local address"
+        )
+
+    with pytest.raises(LLMUnavailable, match="link-local") as caught:
+        policy(lambda _exc: None).run(refused)
+    assert caught.value.context["refused"] is True
