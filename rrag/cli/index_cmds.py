@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import TYPE_CHECKING, Any
 
 from rrag.cli.args import add_project_ids, redmine_id
@@ -114,6 +115,9 @@ def _print_results(payload: dict[str, Any], as_json: bool) -> None:
         print(f"    {r['url']}")
         print(f"    {r['snippet']}")
     print(f"{len(payload['results'])} results, {payload['mode']}, {payload['took_ms']} ms")
+    for key in ("degraded", "note"):  # a fallback or an empty query says why
+        if payload.get(key):
+            print(f"rrag: {key}: {payload[key]}", file=sys.stderr)
 
 
 def cmd_search(ctx: Context, args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ from rrag.retrieval.query import NO_WORDS
 from rrag.retrieval.state import UNREADABLE
 from rrag.store.db import open_store
 from tests.index import seed
+from tests.retrieval.conftest import cli
 
 MODES = ("lexical", "vector", "hybrid")
 ADMIN = Caller(project_ids=frozenset({1, 2, 3}), see_private=True)
@@ -171,3 +172,17 @@ def test_the_last_check_on_rows_agrees_with_the_sql_filter(world: Any, filters: 
         rows = conn.execute(text("SELECT * FROM chunks")).mappings().all()
     assert by_sql  # every filter here admits something
     assert {int(r["id"]) for r in rows if filters.admits(r, projects)} == by_sql
+
+
+def test_the_cli_says_why_it_fell_back_or_found_nothing(
+    world: Any, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    settings, _, _ = world
+    settings.store.index_path.write_bytes(b"garbage")
+    code, out, err = cli(settings, monkeypatch, capsys, "search", "ldap sign in")
+    assert code == 0 and "#10" in out
+    assert f"rrag: degraded: lexical results only: {UNREADABLE}" in err
+    code, out, err = cli(settings, monkeypatch, capsys, "search", "ldap", "--mode", "vector")
+    assert code == 1 and err.splitlines()[-1] == f"rrag: error: {UNREADABLE}"
+    code, out, err = cli(settings, monkeypatch, capsys, "search", "?!", "--mode", "lexical")
+    assert code == 0 and out.startswith("0 results") and f"rrag: note: {NO_WORDS}" in err
