@@ -128,11 +128,18 @@ _REQUEST_PARSING = ("litestar._kwargs.", "litestar.connection.request")
 
 
 def _while_parsing_request(exc: BaseException) -> bool:
-    """True when ``exc`` was raised while Litestar decoded the request, not in our code."""
-    for frame, _line in traceback.walk_tb(exc.__traceback__):
-        if str(frame.f_globals.get("__name__", "")).startswith(_REQUEST_PARSING):
-            return True
-    return False
+    """True when ``exc`` was raised while Litestar decoded the request, not in our code.
+
+    Both conditions: Litestar was extracting the handler's arguments, and the innermost
+    Python frame is Litestar's own (msgspec is C code, so decoding ends in Litestar's
+    ``decode_json``); a dependency provider of ours also runs under ``litestar._kwargs``.
+    """
+    modules = [
+        str(frame.f_globals.get("__name__", ""))
+        for frame, _line in traceback.walk_tb(exc.__traceback__)
+    ]
+    parsing = any(module.startswith(_REQUEST_PARSING) for module in modules)
+    return parsing and modules[-1].startswith("litestar.")
 
 
 def handle_recursion(request: Request[Any, Any, Any], exc: RecursionError) -> Response[Any]:

@@ -9,12 +9,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from litestar import Request
 from litestar.testing import TestClient
 
+from rrag.api import app as app_module
 from rrag.api.services import Services
 from rrag.errors import StoreError
 from rrag.logs import configure_logging
-from tests.api.conftest import auth
+from tests.api.conftest import OPS_TOKEN, AppFactory, auth
 
 
 def _assert_error(response: Any, status: int, type_name: str, *words: str) -> None:
@@ -151,6 +153,21 @@ def test_a_recursion_error_of_our_own_stays_a_500(
         recurse(self)
 
     monkeypatch.setattr(Services, "retriever", recurse)
+    response = client.post("/v1/search", json={"query": "x"}, headers=auth())
+    _assert_error(response, 500, "internal_error")
+    [line] = _lines(json_log, "request_crashed")
+    assert (line["level"], line["exc_type"]) == ("error", "RecursionError")
+
+
+def test_a_recursion_error_in_a_dependency_of_ours_stays_a_500(
+    make_client: AppFactory, json_log: io.StringIO, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # dependencies are resolved under litestar._kwargs, like the body: not a client error
+    def recurse(request: Request[Any, Any, Any]) -> Services:
+        return recurse(request)
+
+    monkeypatch.setattr(app_module, "_services", recurse)
+    client = make_client(f"{OPS_TOKEN}:private")
     response = client.post("/v1/search", json={"query": "x"}, headers=auth())
     _assert_error(response, 500, "internal_error")
     [line] = _lines(json_log, "request_crashed")
