@@ -29,6 +29,10 @@ def classify(exc: BaseException) -> Fault | None:
     # dropped before the reply surfaces as httpx.RemoteProtocolError / ReadError.
     if isinstance(exc, ConnectionError | httpx.NetworkError | httpx.RemoteProtocolError):
         return "connect"
+    # the client builds its response with ChatResponse(**r.json()): a body that is not
+    # JSON raises ValueError, not an object TypeError, a wrong shape ValidationError
+    if isinstance(exc, ValueError | TypeError | httpx.HTTPError):
+        return "broken"
     return None
 
 

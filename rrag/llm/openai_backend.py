@@ -32,6 +32,8 @@ def classify(exc: BaseException) -> Fault | None:
         return "timeout"
     if isinstance(exc, openai.APIConnectionError):
         return "connect"
+    if isinstance(exc, ValueError | openai.APIResponseValidationError):
+        return "broken"  # a body that is not JSON / not a chat completion
     return None
 
 
@@ -94,9 +96,16 @@ class OpenAIChat:
             if isinstance(exc.__cause__, RragError):
                 raise exc.__cause__ from None
             raise
-        if not completion.choices:
-            raise self._policy.unavailable("a reply without choices")
-        return str(completion.choices[0].message.content or "")
+        return self._content(completion)
+
+    def _content(self, completion: Any) -> str:
+        # The client builds its models without validation: a server answering 200 with
+        # another shape (HTML, a list, no choices) gives an object missing attributes.
+        try:
+            content = completion.choices[0].message.content
+        except (AttributeError, IndexError, KeyError, TypeError):
+            raise self._policy.unavailable("unreadable reply (not a chat completion)") from None
+        return content if isinstance(content, str) else ""
 
     def _refused(self, exc: openai.APIStatusError) -> Exception:
         why = f"HTTP {exc.status_code}"

@@ -14,7 +14,9 @@ This module owns what both share, so it is written once:
   reply): a timeout is not retried (the runtime is busy, asking again makes it worse) and
   neither is an HTTP error status (the runtime answered; asking again gets the same);
 * **the error mapping**: a backend classifies its client's exceptions, this module turns
-  them into :class:`~rrag.errors.LLMTimeout` / :class:`~rrag.errors.LLMUnavailable`.
+  them into :class:`~rrag.errors.LLMTimeout` / :class:`~rrag.errors.LLMUnavailable`, so a
+  caller handles :class:`~rrag.errors.LLMError` and nothing else (a reply that is not
+  JSON, or not a chat response, is LLMUnavailable too).
 
 The timeout and the outbound policy are given to each backend's HTTP client when it is
 built (see :func:`build_chat_model`).
@@ -40,7 +42,9 @@ CONNECT_RETRIES = 2
 #: wait before retry n (n = 1, 2 ...) is BACKOFF_S * n
 BACKOFF_S = 0.25
 
-Fault = Literal["connect", "timeout"]
+#: connect: retried; timeout: LLMTimeout at once; broken (a reply the client cannot
+#: read: not JSON, not the expected shape): LLMUnavailable at once
+Fault = Literal["connect", "timeout", "broken"]
 
 
 class ChatModel(Protocol):
@@ -129,6 +133,8 @@ class CallPolicy:
                 fault = self._classify(exc)
                 if fault == "timeout":
                     raise self.timeout() from None
+                if fault == "broken":
+                    raise self.unavailable(f"unreadable reply ({type(exc).__name__})") from None
                 if fault != "connect":
                     raise
                 if attempt == CONNECT_RETRIES:

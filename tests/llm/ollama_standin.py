@@ -3,7 +3,8 @@
 
 Per-test knobs: ``reply`` scripts the assistant's message content from the request,
 ``delay_s`` slows every request, ``drop`` drops the next N chat connections without a
-reply, ``chat_status`` answers chat with an HTTP error, ``models`` lists what is
+reply, ``chat_status`` answers chat with an HTTP error, ``raw_chat`` answers it 200 with
+these bytes (not Ollama's shape), ``models`` lists what is
 "pulled" (a chat for any other model gets Ollama's 404). Measured on the server side:
 ``chat_calls``, ``max_in_flight`` (chat requests being handled at once) and ``received``
 (every chat request body).
@@ -34,6 +35,7 @@ class OllamaStandIn:
     reply: Reply = empty_object
     drop: int = 0
     chat_status: int = 200
+    raw_chat: bytes | None = None
     port: int = 0
     chat_calls: int = 0
     in_flight: int = 0
@@ -116,7 +118,9 @@ def _handler(standin: OllamaStandIn) -> type[BaseHTTPRequestHandler]:
             keep = standin.enter_chat(request)
             try:
                 time.sleep(standin.delay_s)
-                if keep:
+                if keep and standin.raw_chat is not None:
+                    self._send_bytes(200, standin.raw_chat)
+                elif keep:
                     self._send(*standin.chat(request))
                 else:
                     self.close_connection = True  # no status line at all: a dropped reply
@@ -124,7 +128,9 @@ def _handler(standin: OllamaStandIn) -> type[BaseHTTPRequestHandler]:
                 standin.leave_chat()
 
         def _send(self, status: int, body: dict[str, object]) -> None:
-            data = json.dumps(body).encode()
+            self._send_bytes(status, json.dumps(body).encode())
+
+        def _send_bytes(self, status: int, data: bytes) -> None:
             try:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")

@@ -102,6 +102,16 @@ def test_an_http_error_is_unavailable_and_not_retried(
     assert caught.value.context["status"] == 500 and ollama_standin.chat_calls == 1
 
 
+@pytest.mark.parametrize("body", [b"<html>proxy</html>", b"[1, 2]", b'{"model": "x"}'])
+def test_an_unreadable_reply_is_unavailable_and_not_retried(
+    chat: Build, ollama_standin: OllamaStandIn, body: bytes
+) -> None:
+    ollama_standin.raw_chat = body
+    with pytest.raises(LLMUnavailable, match="unreadable reply"):
+        chat(ollama_standin).chat_json(ASK, SCHEMA)
+    assert ollama_standin.chat_calls == 1
+
+
 def test_nothing_listening_is_unavailable_quickly(chat: Build) -> None:
     model = chat(f"http://127.0.0.1:{free_port()}")
     started = time.monotonic()

@@ -158,6 +158,32 @@ def test_an_http_error_is_unavailable_and_not_retried(
     model.close()
 
 
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("text/html", b"<html>proxy</html>"),
+        ("application/json", b"[1, 2]"),
+        ("application/json", b"not json"),
+        ("application/json", b'{"id": "c1"}'),
+    ],
+)
+def test_an_unreadable_reply_is_unavailable_and_not_retried(
+    tmp_path: Path, content_type: str, body: bytes
+) -> None:
+    seen: list[httpx.Request] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, content=body, headers={"content-type": content_type})
+
+    settings = settings_for_openai(tmp_path, "http://127.0.0.1:9/v1")
+    model = OpenAIChat(settings, transport=httpx.MockTransport(handle))
+    with pytest.raises(LLMUnavailable, match="unreadable reply"):
+        model.chat_json(ASK, SCHEMA)
+    assert len(seen) == 1
+    model.close()
+
+
 @pytest.mark.slow
 def test_health_check_for_openai_is_ok_against_the_real_server(
     tmp_path: Path, llama_server: LlamaServer
