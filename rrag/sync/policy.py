@@ -158,7 +158,7 @@ class Policy:
 
 
 def _hosts(values: Iterable[str]) -> frozenset[str]:
-    return frozenset(h.strip().lower() for h in values if h.strip())
+    return frozenset(h.strip().strip("[]").lower() for h in values if h.strip())
 
 
 def redmine_policy(
@@ -265,8 +265,6 @@ def safe_url(url: str) -> str:
         netloc = f"{netloc}:{port}"
     return f"{parts.scheme}://{netloc}{parts.path}"
 
-
-_safe = safe_url
 
 __all__ = [
     "GuardedTransport",
