@@ -10,7 +10,7 @@ import pytest
 from rrag.settings import RedmineSettings, Settings, StoreSettings
 from rrag.store.db import Store, open_store
 
-pytest_plugins = ["tests.redmine_fixture"]
+pytest_plugins = ["tests.redmine_fixture", "tests.llm.llama_server"]
 
 
 def make_settings(data_dir: Path, **redmine: object) -> Settings:

