@@ -93,6 +93,22 @@ def _note_leads(
     return {i: (c, own[i]) for i, c in lead.items() if rows[c]["kind"] == "note" and i in own}
 
 
+def finders(
+    lex: list[tuple[int, float]],
+    vec: list[tuple[int, float]],
+    referenced: bool,
+    fused: list[tuple[int, float]],
+) -> dict[int, set[str]]:
+    """Which retrievers found each chunk; a referenced issue's chunk (first) says so."""
+    found_by: dict[int, set[str]] = {}
+    for name, hits in (("lexical", lex), ("vector", vec)):
+        for chunk_id, _ in hits:
+            found_by.setdefault(chunk_id, set()).add(name)
+    if referenced:
+        found_by.setdefault(fused[0][0], set()).add("reference")
+    return found_by
+
+
 def group(
     hits: list[tuple[int, float]],
     rows: dict[int, dict[str, Any]],
@@ -141,4 +157,4 @@ def group(
     return list(results.values())
 
 
-__all__ = ["group", "issue_leads", "snippet"]
+__all__ = ["finders", "group", "issue_leads", "snippet"]

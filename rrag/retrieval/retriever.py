@@ -28,7 +28,7 @@ from rrag.retrieval import fusion, glossary
 from rrag.retrieval import query as qv
 from rrag.retrieval.caller import Caller
 from rrag.retrieval.filters import Filters
-from rrag.retrieval.results import group, issue_leads
+from rrag.retrieval.results import finders, group, issue_leads
 from rrag.retrieval.state import IndexState, load_state
 from rrag.settings import Settings
 from rrag.store import reads
@@ -190,7 +190,7 @@ class Retriever:
             names: dict[int, str] = dict(conn.execute(text("SELECT id, name FROM projects")).all())
         if exclude is not None:
             rows = {i: r for i, r in rows.items() if r["issue_id"] != exclude}
-        found_by = _found_by(lex, vec, ref is not None and bool(fused), fused)
+        found_by = finders(lex, vec, ref is not None and bool(fused), fused)
         results = group(fused, rows, found_by, names, q, k)
         _add_similarity(results, dict(vec))
         return {"results": results, **extra}
@@ -271,22 +271,6 @@ class Retriever:
 
 def _ms_since(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 2)
-
-
-def _found_by(
-    lex: list[tuple[int, float]],
-    vec: list[tuple[int, float]],
-    referenced: bool,
-    fused: list[tuple[int, float]],
-) -> dict[int, set[str]]:
-    """Which retrievers found each chunk; a referenced issue's chunk (first) says so."""
-    found_by: dict[int, set[str]] = {}
-    for name, hits in (("lexical", lex), ("vector", vec)):
-        for chunk_id, _ in hits:
-            found_by.setdefault(chunk_id, set()).add(name)
-    if referenced:
-        found_by.setdefault(fused[0][0], set()).add("reference")
-    return found_by
 
 
 def _add_similarity(results: list[dict[str, Any]], vector_scores: dict[int, float]) -> None:
