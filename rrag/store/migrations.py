@@ -110,8 +110,20 @@ V_NOTE_ANCHORS: Sequence[str] = (
         WHERE kind = 'note' AND journal_id IS NOT NULL AND instr(url, '#note-') > 0""",
 )
 
+#: extraction (owned by rrag.extract): a job ``kind`` (``sync`` | ``extract``) with the
+#: extract job's counters as JSON, and one stored extraction per issue, gone with its issue
+V_EXTRACTIONS: Sequence[str] = (
+    "ALTER TABLE sync_jobs ADD COLUMN kind TEXT NOT NULL DEFAULT 'sync'",
+    "ALTER TABLE sync_jobs ADD COLUMN extract_counters TEXT",
+    """CREATE TABLE extractions (
+        issue_id INTEGER PRIMARY KEY REFERENCES issues(id) ON DELETE CASCADE,
+        status TEXT NOT NULL, reason TEXT, fields TEXT NOT NULL DEFAULT '{}',
+        extractor_version TEXT NOT NULL, model TEXT NOT NULL, content_hash TEXT NOT NULL,
+        ungrounded INTEGER NOT NULL DEFAULT 0, extracted_at TEXT NOT NULL)""",
+)
+
 #: every migration in order; index ``i`` brings the schema to version ``i + 1``
-MIGRATIONS: list[Sequence[str]] = [V1, V_CHUNKS, V_GUARDRAILS, V_NOTE_ANCHORS]
+MIGRATIONS: list[Sequence[str]] = [V1, V_CHUNKS, V_GUARDRAILS, V_NOTE_ANCHORS, V_EXTRACTIONS]
 
 
 def current_version(conn: sqlite3.Connection) -> int:

@@ -142,6 +142,23 @@ class SyncJob(SQLModel, table=True):
     errors: int = 0
     error_type: str | None = None
     error_message: str | None = None
+    kind: str = "sync"  # "sync" | "extract"
+    extract_counters: str | None = None  # JSON: an extract job's counters
+
+
+class Extraction(SQLModel, table=True):
+    """What the LLM extracted from one issue (rrag.extract), or why it failed."""
+
+    __tablename__ = "extractions"
+    issue_id: int = Field(primary_key=True, foreign_key="issues.id")
+    status: str  # "ok" | "failed"
+    reason: str | None = None
+    fields: str = "{}"  # JSON: the schema's fields (rrag.extract.schema)
+    extractor_version: str
+    model: str
+    content_hash: str
+    ungrounded: int = 0
+    extracted_at: str
 
 
 class IndexQueue(SQLModel, table=True):
@@ -163,6 +180,7 @@ class Meta(SQLModel, table=True):
 
 __all__ = [
     "Attachment",
+    "Extraction",
     "IndexQueue",
     "Issue",
     "Journal",

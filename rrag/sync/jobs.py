@@ -1,4 +1,8 @@
-"""Sync job rows: lifecycle, counters, heartbeats, lease recovery and the store lock.
+"""Job rows: lifecycle, counters, heartbeats, lease recovery and the store lock.
+
+Two kinds of job share the table: ``sync`` (Redmine into the store) and ``extract``
+(the LLM over stored issues, :mod:`rrag.extract`). Jobs conflict with active jobs of
+their own kind on overlapping projects; each kind has its own lock file.
 
 Lifecycle: ``queued → running → finished | failed | cancelled``. A running job writes a
 heartbeat; :func:`recover_stale_jobs` (run at every start-up) fails any job whose
@@ -29,6 +33,10 @@ from rrag.store.models import SyncJob
 STATUSES = ("queued", "running", "finished", "failed", "cancelled")
 ACTIVE = ("queued", "running")
 MODES = ("incremental", "full")
+#: job kinds, each with its modes and the lock file its runner holds
+KINDS = ("sync", "extract")
+KIND_MODES = {"sync": MODES, "extract": ("incremental", "force")}
+KIND_LOCKS = {"sync": "sync.lock", "extract": "extract.lock"}
 
 
 @dataclass
@@ -48,10 +56,14 @@ def now() -> str:
 
 def job_dict(job: SyncJob) -> dict[str, Any]:
     """The public shape of a job (CLI ``--json`` and the API)."""
-    counters = {k: getattr(job, k) for k in Counters.__dataclass_fields__}
+    if job.kind == "extract":
+        counters: dict[str, Any] = json.loads(job.extract_counters or "{}")
+    else:
+        counters = {k: getattr(job, k) for k in Counters.__dataclass_fields__}
     error = {"type": job.error_type, "message": job.error_message} if job.error_type else None
     return {
         "job_id": job.id,
+        "kind": job.kind,
         "status": job.status,
         "mode": job.mode,
         "project_ids": json.loads(job.project_ids),
@@ -70,21 +82,28 @@ def _overlaps(a: list[int] | None, b: list[int] | None) -> bool:
 
 
 def create_job(
-    store: Store, mode: str, project_ids: list[int] | None, running: bool = False
+    store: Store,
+    mode: str,
+    project_ids: list[int] | None,
+    running: bool = False,
+    kind: str = "sync",
 ) -> SyncJob:
-    """Queue a job; JobConflict when an active job covers any of the same projects.
+    """Queue a job; JobConflict when an active job of ``kind`` covers any of the same
+    projects.
 
-    ``running`` writes the row as already running, for a caller that holds the sync lock
-    and runs the job at once (:func:`rrag.sync.runner.run_new_job`).
+    ``running`` writes the row as already running, for a caller that holds the kind's
+    lock and runs the job at once (:func:`rrag.sync.runner.run_new_job`).
     """
-    if mode not in MODES:
-        raise InputError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    modes = KIND_MODES.get(kind, ())
+    if mode not in modes:
+        raise InputError(f"mode must be one of {', '.join(modes)}, got {mode!r}")
     ids = _normalised(project_ids)
     with store.write() as session:
-        check_conflicts(session, ids)
+        check_conflicts(session, ids, kind)
         stamp = now()
         job = SyncJob(
             id=str(uuid.uuid4()),
+            kind=kind,
             mode=mode,
             project_ids=json.dumps(ids),
             status="running" if running else "queued",
@@ -102,16 +121,18 @@ def _normalised(project_ids: list[int] | None) -> list[int] | None:
     return sorted(set(project_ids)) if project_ids else None
 
 
-def check_conflicts(session: Any, project_ids: list[int] | None) -> None:
-    """JobConflict when an active job covers any of ``project_ids`` (None: every project)."""
+def check_conflicts(session: Any, project_ids: list[int] | None, kind: str = "sync") -> None:
+    """JobConflict when an active job of ``kind`` covers any of ``project_ids`` (None:
+    every project)."""
     ids = _normalised(project_ids)
-    for other in session.exec(select(SyncJob).where(col(SyncJob.status).in_(ACTIVE))):
+    active = select(SyncJob).where(col(SyncJob.status).in_(ACTIVE), SyncJob.kind == kind)
+    for other in session.exec(active):
         other_ids = json.loads(other.project_ids)
         if _overlaps(ids, other_ids):
             # project_ids stays out of API bodies; the API uses it to decide whether the
             # caller may see this job's id at all (rrag.api.scope.visible_conflict)
             raise JobConflict(
-                f"sync job {other.id} is already {other.status} for overlapping projects",
+                f"{kind} job {other.id} is already {other.status} for overlapping projects",
                 job_id=other.id,
                 project_ids=other_ids,
             )
@@ -185,16 +206,18 @@ def recover_stale_jobs(store: Store, lease_s: int) -> list[str]:
     """Fail jobs whose worker is gone, with error ``worker_lost``.
 
     A job is stale when its heartbeat (or, never started, its creation) is older than the
-    lease. A ``running`` job is also stale at once when nobody holds the store's sync
-    lock: every runner holds it while a job runs, and the lock dies with its process.
+    lease. A ``running`` job is also stale at once when nobody holds its kind's lock
+    (:data:`KIND_LOCKS`): every runner holds it while a job runs, and the lock dies with
+    its process.
     """
     cutoff = (datetime.now(UTC) - timedelta(seconds=lease_s)).isoformat(timespec="milliseconds")
     stale = or_(
         col(SyncJob.heartbeat_at) < cutoff,
         (col(SyncJob.heartbeat_at).is_(None)) & (col(SyncJob.created_at) < cutoff),
     )
-    if not StoreLock(store.path.parent).held_elsewhere():
-        stale = or_(stale, col(SyncJob.status) == "running")
+    for kind, lock_name in KIND_LOCKS.items():
+        if not StoreLock(store.path.parent, lock_name).held_elsewhere():
+            stale = or_(stale, (col(SyncJob.status) == "running") & (SyncJob.kind == kind))
     with store.write() as session:
         jobs = session.exec(select(SyncJob).where(col(SyncJob.status).in_(ACTIVE), stale)).all()
         for job in jobs:
@@ -239,6 +262,9 @@ class StoreLock:
 
 __all__ = [
     "ACTIVE",
+    "KINDS",
+    "KIND_LOCKS",
+    "KIND_MODES",
     "MODES",
     "STATUSES",
     "Counters",
