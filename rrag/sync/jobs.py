@@ -198,7 +198,9 @@ def mark_done(
         fields["progress"] = 1.0
     if error is not None:
         fields["error_type"] = getattr(error, "type_name", type(error).__name__)
-        fields["error_message"] = redact(str(error))[:1000]
+        # clients read this (GET /v1/sync/jobs/{id}): a file is named within the data dir
+        message = redact(str(error)).replace(str(store.path.parent), "RRAG_DATA_DIR")
+        fields["error_message"] = message[:1000]
     update_job(store, job_id, **fields)
 
 
