@@ -1,56 +1,47 @@
-"""Spotting retrieved text that reads like an instruction planted for an assistant.
+"""prompt_injection: text that reads like an instruction planted for an assistant.
 
-Issue descriptions and notes are written by anyone who can file a ticket; a RAG answer
-built from them must not follow orders hidden inside. This is a deliberately small,
-explainable pattern list (no model): each pattern names a phrasing typical of indirect
-prompt injection (BIPIA's payloads and framing: "ignore previous instructions", "you are
-now", addresses to the assistant, requests to reveal secrets or visit URLs).
+Issue descriptions, notes and wiki pages are written by anyone who can file a ticket
+(indirect injection, checked on every chunk), and a question can carry orders of its own
+(direct injection). Detection is an explainable pattern list (``data/rules.toml``,
+section ``injection``) in English, German, French, Spanish, Portuguese, Russian, Japanese
+and Chinese, run over every view :func:`rrag.guardrails.normalize.normalise` makes, so
+invisible characters, homoglyphs, hidden comments and base64/hex runs do not hide it.
+
+Rules: ``override``, ``role_change``, ``chat_template``, ``assistant_address``,
+``response_manipulation``, ``code_injection``, ``exfiltration``, ``hide_or_misstate``,
+``smuggled_text`` (text hidden in Unicode tag characters).
 """
 
 from __future__ import annotations
 
-import re
+from rrag.guardrails.normalize import Normalised, normalise
+from rrag.guardrails.rules import compiled, thresholds
 
-_PATTERNS: tuple[tuple[str, str], ...] = (
-    (
-        "override",
-        r"\b(ignore|disregard|forget|override)\b[^.\n]{0,40}\b(previous|prior|above|"
-        r"earlier|all|any|your|the)\b[^.\n]{0,20}\b(instructions?|prompts?|rules|"
-        r"directions|context)\b",
-    ),
-    ("role_change", r"\byou are (now|no longer)\b|\bact as (an?|the)\b|\bpretend (to be|you)\b"),
-    (
-        "assistant_address",
-        r"\b(dear|attention|note to|hey)\s+(the\s+)?(ai|assistant|chatbot|llm|"
-        r"language model|gpt)\b|\b(ai|assistant)\s*[:,]\s*(please\s+)?"
-        r"(ignore|reply|respond|answer|say|tell|include|append|print)\b",
-    ),
-    ("system_prompt", r"\b(system prompt|system message|developer mode|jailbreak)\b"),
-    (
-        "instruction_to_model",
-        r"\b(when|if) (you|the (ai|assistant|model)) (answer|respond|"
-        r"reply|summari[sz]e)\b[^.\n]{0,60}\b(must|should|always|instead)\b",
-    ),
-    (
-        "exfiltration",
-        r"\b(reveal|print|output|send|leak)\b[^.\n]{0,30}\b(api[ _-]?key|password|"
-        r"credentials?|secrets?|tokens?)\b",
-    ),
-    (
-        "insert_content",
-        r"\b(in your (answer|response|reply)|at the (end|beginning) of your "
-        r"(answer|response|reply))\b",
-    ),
-)
-_COMPILED = tuple((name, re.compile(rx, re.IGNORECASE)) for name, rx in _PATTERNS)
+BUCKET = "prompt_injection"
+_SMUGGLED_MIN = int(thresholds()["smuggled_min_chars"])
+
+
+def _hits(norm: Normalised) -> list[str]:
+    # text hidden in tag characters is an attack in itself (an emoji flag uses a few)
+    found: list[str] = ["smuggled_text"] if norm.smuggled_chars >= _SMUGGLED_MIN else []
+    for rule in compiled("injection"):
+        if rule.name in found or rule.script not in norm.scripts:
+            continue
+        views = norm.latin_views if rule.script == "latin" else norm.native_views
+        if any(rule.pattern.search(view) for view in views):
+            found.append(rule.name)
+    return found
+
+
+def injection_rules(text: str, norm: Normalised | None = None) -> list[str]:
+    """Every injection rule ``text`` matches, in ``rules.toml`` order (empty: clean)."""
+    return _hits(norm if norm is not None else normalise(text))
 
 
 def find_injection(text: str) -> str | None:
-    """The name of the first injection pattern ``text`` matches, or None."""
-    for name, pattern in _COMPILED:
-        if pattern.search(text):
-            return name
-    return None
+    """The name of the first injection rule ``text`` matches, or None."""
+    hits = injection_rules(text)
+    return hits[0] if hits else None
 
 
-__all__ = ["find_injection"]
+__all__ = ["BUCKET", "find_injection", "injection_rules"]
