@@ -102,7 +102,7 @@ def suite_path() -> Path:
 
 
 def _case(raw: dict[str, Any], text: str) -> Case:
-    tags = {
+    tags: dict[str, str] = {
         k: str(raw[k]) for k in ("lang", "disguise", "framing", "carrier", "variant") if k in raw
     }
     return Case(
