@@ -2,63 +2,52 @@
 
 from __future__ import annotations
 
+import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import text
 
-from rrag.index import IndexUpdater
-from rrag.retrieval import Caller, Retriever
 from rrag.store.db import open_store
 from rrag.store.migrations import MIGRATIONS, V_NOTE_ANCHORS
-from tests.index import seed
 
-ADMIN = Caller(project_ids=frozenset({1, 2, 3}), see_private=True)
+BASE = "http://127.0.0.1:3000/issues"
+#: (kind, journal id, url) as a store before the migration held them
+OLD_ROWS = [
+    ("issue", None, f"{BASE}/10"),
+    ("note", 100, f"{BASE}/10#note-1"),
+    ("note", 102, f"{BASE}/10#note-3"),
+    ("note", 7, f"{BASE}/2#change-7"),  # already a journal anchor: left alone
+]
 
 
-def _note_urls(data_dir: Path) -> dict[int, str]:
-    store = open_store(data_dir)
-    try:
-        with store.engine.connect() as conn:
-            rows = conn.execute(text("SELECT journal_id, url FROM chunks WHERE kind = 'note'"))
-            return {int(r[0]): str(r[1]) for r in rows}
-    finally:
-        store.close()
+def _old_store(path: Path) -> None:
+    """A store at the schema version before the migration, with counted note anchors."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT)")
+    for number, statements in enumerate(MIGRATIONS[: MIGRATIONS.index(V_NOTE_ANCHORS)], 1):
+        for statement in statements:
+            conn.execute(statement)
+        conn.execute(
+            "INSERT INTO schema_version VALUES (?, ?)", (number, datetime.now(UTC).isoformat())
+        )
+    for kind, journal_id, url in OLD_ROWS:
+        conn.execute(
+            "INSERT INTO chunks (source_kind, source_id, kind, issue_id, journal_id, "
+            "project_id, url) VALUES ('issue', 10, ?, 10, ?, 1, ?)",
+            (kind, journal_id, url),
+        )
+    conn.close()
 
 
 def test_old_counted_note_anchors_become_journal_anchors_on_open(tmp_path: Path) -> None:
-    settings = seed.hashing_settings(tmp_path / "data")
-    data_dir = settings.store.data_dir
-    store = open_store(data_dir)
-    seed.small_corpus(store)
-    IndexUpdater(settings, store).drain()
-    version = MIGRATIONS.index(V_NOTE_ANCHORS) + 1
-    with store.write() as s:  # as the store looked before: links counted journals
-        s.execute(
-            text(
-                "UPDATE chunks SET url = 'http://127.0.0.1:3000/issues/10#note-3'"
-                " WHERE journal_id = 102"
-            )
-        )
-        s.execute(
-            text(
-                "UPDATE chunks SET url = 'http://127.0.0.1:3000/issues/10#note-1'"
-                " WHERE journal_id = 100"
-            )
-        )
-        # the later migrations run again on open: undo what they added (V_EXTRACTIONS)
-        s.execute(text("DROP TABLE extractions"))
-        s.execute(text("ALTER TABLE sync_jobs DROP COLUMN kind"))
-        s.execute(text("ALTER TABLE sync_jobs DROP COLUMN extract_counters"))
-        s.execute(text("DELETE FROM schema_version WHERE version >= :v"), {"v": version})
-    store.close()
-
-    assert _note_urls(data_dir) == {
-        100: "http://127.0.0.1:3000/issues/10#change-100",
-        102: "http://127.0.0.1:3000/issues/10#change-102",
-    }
-    store = open_store(data_dir)
+    _old_store(tmp_path / "rrag.db")
+    store = open_store(tmp_path)
     try:
-        top = Retriever(settings, store).search("active directory ldap", caller=ADMIN)
-        assert top["results"][0]["url"] == "http://127.0.0.1:3000/issues/10#change-100"
+        with store.engine.connect() as conn:
+            urls = [r[0] for r in conn.execute(text("SELECT url FROM chunks ORDER BY id"))]
+            version = conn.execute(text("SELECT MAX(version) FROM schema_version")).scalar()
     finally:
         store.close()
+    assert urls == [f"{BASE}/10", f"{BASE}/10#change-100", f"{BASE}/10#change-102", OLD_ROWS[3][2]]
+    assert version == len(MIGRATIONS)
