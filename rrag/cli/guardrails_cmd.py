@@ -1,0 +1,101 @@
+"""``rrag guardrails scan|eval``: the operator's tools for the guardrails.
+
+``scan FILE.jsonl`` runs every guardrail on each input line ``{"id", "text", "where",
+"sources"}`` and prints one line per input (``--json``: ``{"id", "flags", "masked_text"}``);
+it records no events. ``eval`` scores the guardrails on the labelled red-team suite
+(``--split train|test|all``); cases built from BIPIA payloads need ``--bipia-dir``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from rrag.cli.context import Context
+from rrag.errors import InputError
+
+_COLUMNS = ("tp", "fp", "tn", "fn", "precision", "recall", "fpr", "balanced_accuracy")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("guardrails", help="scan texts or evaluate the guardrails")
+    cmds = p.add_subparsers(dest="guardrails_command", required=True)
+    s = cmds.add_parser("scan", help="run the guardrails on each line of a JSONL file")
+    s.add_argument("file", type=Path, help='JSONL: {"id", "text", "where", "sources"} a line')
+    s.add_argument("--json", action="store_true", help="print one JSON object a line")
+    s.set_defaults(func=cmd_scan)
+    e = cmds.add_parser("eval", help="score the guardrails on the red-team suite")
+    e.add_argument("--split", choices=("train", "test", "all"), default="all")
+    e.add_argument(
+        "--bipia-dir", type=Path, help="BIPIA's attack payload files (*_attack_test.json)"
+    )
+    e.add_argument("--suite", type=Path, help="another suite file (default: the packaged one)")
+    e.add_argument("--json", action="store_true", help="print the report as JSON")
+    e.set_defaults(func=cmd_eval)
+
+
+def _read_lines(path: Path) -> list[dict[str, Any]]:
+    """Every line of ``path`` parsed and checked before anything is printed."""
+    try:
+        lines = path.read_text("utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read {path}: {type(exc).__name__}") from exc
+    items = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except ValueError:
+            raise InputError(f"{path.name} line {number}: not JSON") from None
+        if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+            raise InputError(f'{path.name} line {number}: needs a string "text"')
+        sources = item.get("sources", [])
+        if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
+            raise InputError(f'{path.name} line {number}: "sources" must be a list of strings')
+        items.append(item)
+    return items
+
+
+def cmd_scan(ctx: Context, args: argparse.Namespace) -> int:
+    from rrag.guardrails.scan import scan
+
+    for item in _read_lines(args.file):
+        result = scan(item["text"], item.get("where", "chunk"), item.get("sources", []))
+        flags = [{"bucket": f.bucket, "rule": f.rule} for f in result.flags]
+        if args.json:
+            line = {"id": item.get("id"), "flags": flags, "masked_text": result.masked_text}
+            print(json.dumps(line, ensure_ascii=False))
+        else:
+            names = ", ".join(f"{f['bucket']}:{f['rule']}" for f in flags) or "clean"
+            print(f"{item.get('id')}: {names}")
+    return 0
+
+
+def cmd_eval(ctx: Context, args: argparse.Namespace) -> int:
+    from rrag.guardrails.evaluate import evaluate
+    from rrag.guardrails.suite import load_suite
+
+    if args.bipia_dir is not None and not args.bipia_dir.is_dir():
+        raise InputError(f"--bipia-dir is not a directory: {args.bipia_dir}")
+    cases, skipped = load_suite(args.bipia_dir, args.split, args.suite)
+    report = {"split": args.split, "cases": len(cases), "skipped_bipia": skipped, **evaluate(cases)}
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(
+        f"split {args.split}: {len(cases)} cases"
+        + (f", {skipped} BIPIA cases skipped (no --bipia-dir)" if skipped else "")
+    )
+    print(f"{'bucket':<28}" + "".join(f"{c[:9]:>10}" for c in _COLUMNS))
+    for bucket, score in report["buckets"].items():
+        cells = "".join(f"{'-' if score[c] is None else score[c]:>10}" for c in _COLUMNS)
+        print(f"{bucket:<28}{cells}")
+    for bucket, ids in report["errors"].items():
+        print(f"errors in {bucket}: {' '.join(ids)}")
+    return 0
+
+
+__all__ = ["register"]

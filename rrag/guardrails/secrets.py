@@ -1,0 +1,89 @@
+"""unsafe_content (secrets): mask credentials in text rrag returns, logs or sends to an LLM.
+
+Cloud keys (AWS, Google), GitHub/GitLab/Slack/Stripe tokens, JWTs, PEM private keys,
+``Authorization`` headers, Redmine API keys (40 hex digits next to a key word), passwords
+in URLs, config lines (``database.yml``, ``configuration.yml``, ``KEY=value``), command
+lines (``mysql -p...``) and prose ("the password is ..."). Placeholders such as
+``changeme``, ``YOUR_API_KEY_HERE``, ``********`` or ``<redacted>`` are left alone, as are
+commit hashes and checksums (40 hex digits without a key word). Patterns live in
+``data/rules.toml`` (sections ``secret`` and ``placeholders``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from rrag.guardrails.rules import raw_rules
+
+BUCKET = "unsafe_content"
+
+
+@dataclass(frozen=True)
+class _SecretRule:
+    name: str
+    pattern: re.Pattern[str]
+    group: int
+
+
+@cache
+def _rules() -> tuple[_SecretRule, ...]:
+    return tuple(
+        _SecretRule(e["rule"], re.compile(e["pattern"]), int(e.get("group", 0)))
+        for e in raw_rules()["secret"]
+    )
+
+
+@cache
+def _placeholder() -> re.Pattern[str]:
+    return re.compile(raw_rules()["placeholders"]["pattern"])
+
+
+def _mask_text(rule: str) -> str:
+    return str(raw_rules()["placeholders"]["mask"]).format(rule=rule)
+
+
+def _value_span(match: re.Match[str], group: int) -> tuple[int, int] | None:
+    """The span to mask, or None when the match holds no real secret (a placeholder)."""
+    if group == 0 and match.lastindex:  # alternatives with their own group: mask that one
+        group = next((g for g in range(1, match.lastindex + 1) if match.group(g)), 0)
+    value = match.group(group)
+    if not value or _placeholder().match(value.strip("\"'")):
+        return None
+    return match.span(group)
+
+
+def find_secrets(text: str) -> list[tuple[str, int, int]]:
+    """``(rule, start, end)`` of every secret in ``text``, overlapping spans merged."""
+    spans: list[tuple[str, int, int]] = []
+    for rule in _rules():
+        for match in rule.pattern.finditer(text):
+            span = _value_span(match, rule.group)
+            if span is not None:
+                spans.append((rule.name, *span))
+    spans.sort(key=lambda s: (s[1], -s[2]))
+    merged: list[tuple[str, int, int]] = []
+    for name, start, end in spans:
+        if merged and start < merged[-1][2]:
+            last = merged[-1]
+            merged[-1] = (last[0], last[1], max(last[2], end))
+        else:
+            merged.append((name, start, end))
+    return merged
+
+
+def mask_secrets(text: str) -> tuple[str, list[str]]:
+    """``text`` with every secret replaced by ``[masked:<rule>]``, and the rules that fired."""
+    found = find_secrets(text)
+    if not found:
+        return text, []
+    parts, last = [], 0
+    for name, start, end in found:
+        parts += [text[last:start], _mask_text(name)]
+        last = end
+    parts.append(text[last:])
+    return "".join(parts), sorted({name for name, _, _ in found})
+
+
+__all__ = ["BUCKET", "find_secrets", "mask_secrets"]
