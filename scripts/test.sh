@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
 # The whole test suite, the same gates locally and in CI: formatting, lint, types,
-# pytest (which starts its own real Redmine), and the notebooks through nbval.
+# pytest (which starts its own real Redmine), the notebooks through nbval, and the
+# README's first command run from a clean clone (scripts/check_quickstart.sh).
+# Everything runs in .venv, which scripts/install.sh creates or leaves as it is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install.sh
-python3 -m ruff format --check rrag tests benchmarks scripts
-python3 -m ruff check rrag tests benchmarks scripts
-python3 -m mypy rrag
-python3 -m pytest -q
-python3 -m pytest -q --nbval-lax -p no:randomly runbooks notebooks
+# Subprocesses that call `python` or `rrag` (tests, notebook kernels) get the venv's.
+export PATH=$PWD/.venv/bin:$PATH
+py=$PWD/.venv/bin/python
+
+"$py" -m ruff format --check rrag tests benchmarks scripts
+"$py" -m ruff check rrag tests benchmarks scripts
+"$py" -m mypy rrag
+"$py" -m pytest -q
+"$py" -m pytest -q --nbval-lax -p no:randomly runbooks notebooks
+bash scripts/check_quickstart.sh
