@@ -4,8 +4,9 @@
 out, as the extractive answerer leaves it out) and reads its reply with
 :func:`rrag.llm.reply.parse_reply`; a broken reply is asked to be repaired once. Each
 sentence is then checked against the passages it cites (:mod:`rrag.llm.grounding`): an
-unsupported one is dropped and reported as an ``ungrounded_claim``. What survives is the
-answer, each sentence followed by ``[n]`` markers pointing at citations.
+unsupported one is dropped and reported as an ``ungrounded_claim``; a reply item holding
+several sentences is checked sentence by sentence, and a repeated sentence shown once.
+What survives is the answer, each sentence followed by ``[n]`` markers to citations.
 
 Every way this can fail ends in the extractive answer with a ``fallback_reason``:
 ``llm_unavailable`` / ``llm_timeout`` (the runtime), ``schema_violation`` (no valid reply
@@ -15,6 +16,7 @@ the guardrail events this returns.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +29,9 @@ from rrag.llm.runtime import ChatModel
 
 #: characters of a bad reply echoed back to the model in the repair request
 _ECHO_CHARS = 2_000
+#: a shorter piece ("Yes.", a cut-off "The LDAP,") states nothing checkable: not shown
+MIN_CLAIM_WORDS = 3
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 @dataclass
@@ -91,7 +96,7 @@ def _checked(reply: Reply, given: list[Passage]) -> Outcome:
         return Outcome(abstained=True)
     kept: list[Sentence] = []
     events: list[tuple[str, str, dict[str, Any]]] = []
-    for sentence in reply.sentences:
+    for sentence in _claims(reply.sentences):
         cited = "\n".join(_text(given[n - 1]) for n in sentence.citations)
         why = unsupported(sentence.text, cited)
         if why is None:
@@ -104,6 +109,20 @@ def _checked(reply: Reply, given: list[Passage]) -> Outcome:
         return Outcome(fallback_reason="ungrounded", events=events)
     answer, citations = _compose(kept, given)
     return Outcome(answer=answer, citations=citations, events=events)
+
+
+def _claims(sentences: list[Sentence]) -> list[Sentence]:
+    """Each reply item cut into its sentences, each checked on its own (a small model
+    packs several claims, or one claim repeated, into one item), repeats removed."""
+    seen: set[str] = set()
+    claims = []
+    for item in sentences:
+        for part in _SENTENCE_END.split(item.text):
+            key = " ".join(part.lower().split())
+            if len(key.split()) >= MIN_CLAIM_WORDS and key not in seen:
+                seen.add(key)
+                claims.append(Sentence(part.strip(), item.citations, item.dropped))
+    return claims
 
 
 def _text(passage: Passage) -> str:
