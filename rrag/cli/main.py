@@ -12,7 +12,15 @@ import sys
 from collections.abc import Sequence
 
 from rrag import __version__
-from rrag.cli import ask_cmd, extract_cmd, guardrails_cmd, index_cmds, ops_cmds, serve_cmd, sync_cmds
+from rrag.cli import (
+    ask_cmd,
+    extract_cmd,
+    guardrails_cmd,
+    index_cmds,
+    ops_cmds,
+    serve_cmd,
+    sync_cmds,
+)
 from rrag.cli.context import Context, make_context
 from rrag.errors import ConfigError, InputError, JobConflict, RragError
 from rrag.logs import redact

@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--json", action="store_true", help="print the final job as JSON")
     p.set_defaults(func=cmd_sync)
 
-    p = sub.add_parser("jobs", help="list sync jobs, newest first")
+    p = sub.add_parser("jobs", help="list sync and extract jobs, newest first")
     p.add_argument("--status", choices=jobs.STATUSES)
     p.add_argument("--limit", type=int, default=20)
     p.add_argument("--json", action="store_true")
@@ -77,7 +77,7 @@ def print_job(job: dict[str, Any], as_json: bool) -> None:
         return
     counters = " ".join(f"{k}={v}" for k, v in job["counters"].items())
     print(
-        f"job {job['job_id']} {job['status']} mode={job['mode']} "
+        f"job {job['job_id']} {job['status']} kind={job['kind']} mode={job['mode']} "
         f"projects={job['project_ids'] or 'all'}"
     )
     print(f"  {counters}")
@@ -91,9 +91,12 @@ def cmd_jobs(ctx: Context, args: argparse.Namespace) -> int:
         print(json.dumps(rows, indent=2))
         return 0
     for row in rows:
+        counters = row["counters"]
+        # a sync counts changed issues, an extraction extracted ones
+        done = counters.get("issues_changed", counters.get("extracted", 0))
         print(
-            f"{row['job_id']}  {row['status']:<9}  {row['mode']:<11}  {row['created_at']}  "
-            f"changed={row['counters']['issues_changed']}"
+            f"{row['job_id']}  {row['kind']:<7}  {row['status']:<9}  {row['mode']:<11}  "
+            f"{row['created_at']}  done={done}"
         )
     return 0
 

@@ -100,17 +100,10 @@ def _existing_issue_ids(session: Session, ids: list[int]) -> list[int]:
     return list(session.exec(select(Issue.id).where(col(Issue.id).in_(ids))).all())
 
 
-def stored_fields(session: Session, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-    """The fields of the successful extractions of ``ids`` (for indexing)."""
-    query = select(Extraction).where(col(Extraction.issue_id).in_(ids), Extraction.status == "ok")
-    return {e.issue_id: json.loads(e.fields) for e in session.exec(query).all()}
-
-
 __all__ = [
     "Candidate",
     "candidates",
     "commit_batch",
     "extraction_row",
     "load_issues",
-    "stored_fields",
 ]

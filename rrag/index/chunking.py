@@ -1,12 +1,13 @@
 """Cutting store rows into chunks: what gets indexed, with which metadata and URL.
 
 One chunk per issue (subject + description), one per journal that has a note (a field
-change summary rides along as one line, never the full old/new text), and wiki pages
-split by headings with a size cap. Every chunk carries what retrieval filters on
-(project, privacy, tracker, status, ``updated_on``), a content hash and a URL back into
-Redmine. It also says which texts of a chunk get vectors (:func:`vector_texts`) and where
-they sit in FAISS (``SLOT_SHIFT``). Pure functions: the caller reads the rows and writes
-the chunks.
+change summary rides along as one line, never the full old/new text), one for what the
+LLM extracted from the issue (:mod:`rrag.extract`: summary, symptoms, fix ...; private
+when the issue is), and wiki pages split by headings with a size cap. Every chunk
+carries what retrieval filters on (project, privacy, tracker, status, ``updated_on``), a
+content hash and a URL back into Redmine. It also says which texts of a chunk get
+vectors (:func:`vector_texts`) and where they sit in FAISS (``SLOT_SHIFT``). Pure
+functions: the caller reads the rows and writes the chunks.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ class Chunk:
 
     source_kind: str  # "issue" | "wiki"
     source_id: int
-    kind: str  # "issue" | "note" | "wiki"
+    kind: str  # "issue" | "note" | "extract" | "wiki"
     project_id: int
     text: str
     url: str
@@ -111,8 +112,38 @@ def note_url(base: str, issue_id: int, journal_id: int) -> str:
     return f"{base}/issues/{issue_id}#change-{journal_id}"
 
 
-def issue_chunks(issue: Issue, journals: list[Journal], base_url: str) -> list[Chunk]:
-    """The issue's own chunk, then one per journal with a note (in journal order)."""
+#: an extraction's fields (rrag.extract.schema) as its chunk labels them, in this order
+EXTRACT_LABELS = (
+    ("summary", "Summary"),
+    ("symptoms", "Symptoms"),
+    ("error_signatures", "Error signatures"),
+    ("root_cause", "Root cause"),
+    ("resolution", "Resolution"),
+    ("affected_components", "Affected components"),
+    ("workaround", "Workaround"),
+)
+
+
+def extract_text(fields: dict[str, Any]) -> str:
+    """An extraction as chunk text: one ``Label: value`` line per non-empty field."""
+    lines = []
+    for key, label in EXTRACT_LABELS:
+        value = fields.get(key)
+        if isinstance(value, list):
+            value = "; ".join(str(v) for v in value)
+        if value:
+            lines.append(f"{label}: {value}")
+    return "\n".join(lines)
+
+
+def issue_chunks(
+    issue: Issue,
+    journals: list[Journal],
+    base_url: str,
+    extraction: dict[str, Any] | None = None,
+) -> list[Chunk]:
+    """The issue's own chunk, one per journal with a note (in journal order), then one for
+    the issue's extraction when there is one (cited with the issue's URL)."""
     base = base_url.rstrip("/")
     common: dict[str, Any] = {
         "source_kind": "issue",
@@ -152,6 +183,18 @@ def issue_chunks(issue: Issue, journals: list[Journal], base_url: str) -> list[C
                 journal_id=journal.id,
                 content_hash=_hash(text),
                 is_private=bool(issue.is_private or journal.private_notes),
+                **common,
+            )
+        )
+    extracted = extract_text(extraction or {})
+    if extracted:
+        chunks.append(
+            Chunk(
+                kind="extract",
+                text=extracted,
+                url=f"{base}/issues/{issue.id}",
+                content_hash=_hash(extracted),
+                is_private=bool(issue.is_private),
                 **common,
             )
         )
@@ -210,12 +253,14 @@ def wiki_chunks(page: WikiPage, project: Project, base_url: str) -> list[Chunk]:
 
 __all__ = [
     "CHUNK_ID_MASK",
+    "EXTRACT_LABELS",
     "SLOTS",
     "SLOT_SHIFT",
     "SUBJECT_VECTOR_SQL",
     "WIKI_MAX_CHARS",
     "Chunk",
     "embed_text",
+    "extract_text",
     "has_subject_vector",
     "issue_chunks",
     "note_url",

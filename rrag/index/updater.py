@@ -13,6 +13,7 @@ same way.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -32,7 +33,7 @@ from rrag.index.vectors import VectorIndex, load
 from rrag.logs import get_logger, log_event
 from rrag.settings import Settings
 from rrag.store.db import Store
-from rrag.store.models import Issue, Journal, Project, WikiPage
+from rrag.store.models import Extraction, Issue, Journal, Project, WikiPage
 from rrag.sync.jobs import StoreLock
 
 log = get_logger("index.updater")
@@ -77,10 +78,11 @@ def load_sources(
         journals: dict[int, list[Journal]] = {}
         for j in session.exec(select(Journal).where(col(Journal.issue_id).in_(ids))).all():
             journals.setdefault(j.issue_id, []).append(j)
+        extracted = _extractions(session, ids)
         for issue in issues:
             out[issue.id] = (
                 issue.content_hash,
-                issue_chunks(issue, journals.get(issue.id, []), base_url),
+                issue_chunks(issue, journals.get(issue.id, []), base_url, extracted.get(issue.id)),
             )
         return out
     pages = session.exec(select(WikiPage).where(col(WikiPage.id).in_(ids))).all()
@@ -90,6 +92,12 @@ def load_sources(
         if page.id is not None and project is not None:
             out[page.id] = (page.content_hash, wiki_chunks(page, project, base_url))
     return out
+
+
+def _extractions(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The fields of the issues' successful extractions (rrag.extract), by issue id."""
+    query = select(Extraction).where(col(Extraction.issue_id).in_(ids), Extraction.status == "ok")
+    return {e.issue_id: json.loads(e.fields) for e in session.exec(query).all()}
 
 
 def align(
