@@ -46,8 +46,9 @@ def test_indirect_and_direct_injection_recall(test_report: dict[str, Any]) -> No
 
 @pytest.mark.xfail(
     strict=True,
-    reason="goal missed on the held-out split at first measurement: 2 of 72 hard negatives "
-    "flagged (FPR 2.8% > 1%); recorded in benchmarks/RESULTS.md, not tuned on the test split",
+    reason="goal missed on the held-out split: 3 of 100 hard negatives flagged (FPR 3%, goal "
+    "1%); the first measurement was 2 of 72. Tuned on the train split only (plus train-only "
+    "negatives); figures and history in benchmarks/RESULTS.md",
 )
 def test_injection_false_positive_rate_on_hard_negatives(test_report: dict[str, Any]) -> None:
     assert test_report["prompt_injection"]["fpr"] <= 0.01
