@@ -62,6 +62,7 @@ git clone --quiet "$PWD" "$clone"
 echo "check_quickstart: bash scripts/quickstart.sh in a clone of $(git rev-parse --short HEAD), Redmine on port $port" >&2
 as_new_user env RRAG_REDMINE_PORT="$port" bash "$clone/scripts/quickstart.sh" >"$out" 2>&1 ||
   fail "scripts/quickstart.sh exited with $?"
+took=$((SECONDS - started))
 
 if [[ -x /usr/bin/python3 ]]; then
   base=$("$clone/.venv/bin/python" -c 'import sys; print(sys.base_prefix)')
@@ -96,4 +97,4 @@ rerun=$SECONDS
 again=$(as_new_user bash "$clone/scripts/install.sh" 2>&1) || fail "second install.sh failed: $again"
 [[ -z $again ]] || fail "second install.sh did something: $again"
 
-echo "check_quickstart: passed in $((SECONDS - started)) s: cited issue #$issue, GET $url.json 200; second install.sh took $((SECONDS - rerun)) s" >&2
+echo "check_quickstart: passed in $((SECONDS - started)) s (quickstart.sh $took s): cited issue #$issue, GET $url.json 200; second install.sh took $((SECONDS - rerun)) s" >&2

