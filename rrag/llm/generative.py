@@ -72,8 +72,7 @@ def answer_generatively(
     model: ChatModel, question: str, passages: list[Passage], max_tokens: int = 512
 ) -> Outcome:
     """Answer ``question`` from ``passages`` (retrieval order) with ``model``."""
-    safe, flags = safe_passages(passages)
-    given = safe[:MAX_PROMPT_PASSAGES]
+    given, flags = _prompt_passages(passages)
     if not given:
         return Outcome(fallback_reason="ungrounded", flags=flags)
     try:
@@ -88,6 +87,20 @@ def answer_generatively(
     outcome = _checked(reply, given)
     outcome.flags = flags
     return outcome
+
+
+def _prompt_passages(passages: list[Passage]) -> tuple[list[Passage], list[Flag]]:
+    """The first MAX_PROMPT_PASSAGES passages without injected text, and the flags of
+    those left out (passages past the last one given are not scanned: never used)."""
+    given: list[Passage] = []
+    flags: list[Flag] = []
+    for passage in passages:
+        safe, flagged = safe_passages([passage])
+        given += safe
+        flags += flagged
+        if len(given) == MAX_PROMPT_PASSAGES:
+            break
+    return given, flags
 
 
 def _checked(reply: Reply, given: list[Passage]) -> Outcome:
