@@ -31,6 +31,14 @@ class SyncRequest(Struct, forbid_unknown_fields=True):
     mode: Literal["incremental", "full"] = "incremental"
 
 
+class ExtractRequest(Struct, forbid_unknown_fields=True):
+    """``POST /v1/extract``: which projects (null: every project, admin only); ``force``
+    extracts again issues whose extraction is current."""
+
+    project_ids: SyncProjectIds | None = None
+    force: bool = False
+
+
 class SearchRequest(Struct, forbid_unknown_fields=True):
     """``POST /v1/search``."""
 
@@ -54,6 +62,7 @@ __all__ = [
     "MAX_K",
     "MAX_QUERY_CHARS",
     "AskRequest",
+    "ExtractRequest",
     "JobStatus",
     "K",
     "PositiveId",

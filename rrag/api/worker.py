@@ -1,4 +1,4 @@
-"""Sync jobs started over HTTP run here, each in a background thread.
+"""Sync and extract jobs started over HTTP run here, each in a background thread.
 
 :func:`rrag.sync.jobs.create_job` decides conflicts (409) and :func:`rrag.sync.run_job`
 does the work under the store's sync lock, so two jobs never write at once. On shutdown
@@ -9,9 +9,11 @@ next incremental sync.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import httpx
 
@@ -45,19 +47,39 @@ class SyncWorker:
         """Queue a job (JobConflict when one overlaps) and start it in the background."""
         job = create_job(self.store, mode, project_ids)
         log_event(log, "sync_job_accepted", job_id=job.id, project_ids=project_ids, mode=mode)
+        self._start(job, self._run)
+        return job
+
+    def submit_extract(self, project_ids: list[int] | None, force: bool) -> SyncJob:
+        """Queue an extract job (JobConflict when one overlaps) and start it."""
+        mode = "force" if force else "incremental"
+        job = create_job(self.store, mode, project_ids, kind="extract")
+        log_event(log, "extract_job_accepted", job_id=job.id, project_ids=project_ids, mode=mode)
+        self._start(job, self._run_extract)
+        return job
+
+    def _start(self, job: SyncJob, target: Callable[[str, list[int] | None], None]) -> None:
+        project_ids = json.loads(job.project_ids)
         thread = threading.Thread(
-            target=self._run,
+            target=target,
             args=(job.id, project_ids),
-            name=f"rrag-sync-{job.id[:8]}",
+            name=f"rrag-{job.kind}-{job.id[:8]}",
             daemon=True,
         )
         with self._lock:
             self._threads[job.id] = thread
         thread.start()
-        return job
+
+    def _run_extract(self, job_id: str, project_ids: list[int] | None) -> None:
+        from rrag.extract import run_extract_job
+
+        with self._guarded(job_id, project_ids, "extract_job_crashed"):
+            run_extract_job(
+                self.store, self.settings, job_id, cancel=self.cancel, after=self._after_sync()
+            )
 
     def _run(self, job_id: str, project_ids: list[int] | None) -> None:
-        try:
+        with self._guarded(job_id, project_ids, "sync_job_crashed"):
             run_job(
                 self.store,
                 self.settings,
@@ -66,10 +88,15 @@ class SyncWorker:
                 after_sync=self._after_sync(),
                 transport=self._transport,
             )
-        except Exception as exc:  # run_job ends the job row itself; this is a last resort
+
+    @contextmanager
+    def _guarded(self, job_id: str, project_ids: list[int] | None, event: str) -> Iterator[None]:
+        try:
+            yield
+        except Exception as exc:  # the runner ends the job row itself; this is a last resort
             log_event(
                 log,
-                "sync_job_crashed",
+                event,
                 level=logging.ERROR,
                 job_id=job_id,
                 project_ids=project_ids,

@@ -187,6 +187,7 @@ def _status_ok(route: str, url: str, caller: str, jobs: dict[str, str], status: 
 def test_the_matrix_covers_every_route_of_the_schema(world: Any) -> None:
     client, jobs = world
     covered = {route for route, *_ in _requests(jobs)} | {"POST /v1/sync/redmine"}
+    covered |= {"POST /v1/extract"}  # rows: EXTRACT_ROWS
     covered -= {"GET /schema/openapi.json"}  # the schema does not list itself
     assert _schema_routes(client) == covered
 
@@ -263,6 +264,34 @@ def test_sync_routes_follow_the_scope(world: Any, caller: str) -> None:
         for job in listed.json()["jobs"]:
             ids = job["project_ids"]
             assert scope is None or (ids is not None and set(ids) <= scope), (caller, job)
+
+
+# POST /v1/extract is scoped like a sync; this app has no LLM (LLM_PROVIDER=none), so a
+# request the scope allows ends in 503, and no job is created
+EXTRACT_ROWS: list[tuple[dict[str, Any], dict[str, set[int]]]] = [
+    ({"project_ids": [1]}, {"plain": {503}, "scoped": {503}, "private": {503}, "admin": {503}}),
+    ({"project_ids": [2]}, {"plain": {503}, "scoped": {403}, "private": {503}, "admin": {503}}),
+    ({"project_ids": [3]}, {"plain": {403}, "scoped": {403}, "private": {403}, "admin": {503}}),
+    ({"project_ids": [99]}, {"plain": {403}, "scoped": {403}, "private": {403}, "admin": {503}}),
+    ({"project_ids": []}, {c: {400, 422} for c in ("plain", "scoped", "private", "admin")}),
+    ({}, {"plain": {403}, "scoped": {403}, "private": {403}, "admin": {503}}),
+]
+
+
+@pytest.mark.parametrize("caller", list(CALLERS))
+def test_the_extract_route_follows_the_scope(world: Any, caller: str) -> None:
+    client, jobs = world
+    messages = {}
+    for body, expected in EXTRACT_ROWS:
+        response = client.post("/v1/extract", json=body, headers=_headers(caller))
+        want = {401} if caller in {"none", "bad"} else expected[caller]
+        assert response.status_code in want, (caller, body, response.status_code, response.text)
+        if response.status_code == 403:
+            messages[json.dumps(body)] = response.json()["error"]["message"]
+        leaked = [w for w in _forbidden(caller, jobs) if w.lower() in response.text.lower()]
+        assert not leaked, (caller, body, leaked)
+    if '{"project_ids": [3]}' in messages:  # no enumeration of non-public projects
+        assert messages['{"project_ids": [3]}'] == messages['{"project_ids": [99]}']
 
 
 def test_a_conflict_does_not_reveal_another_scopes_job(world: Any) -> None:
