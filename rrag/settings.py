@@ -143,7 +143,12 @@ class LLMSettings(_Group):
     provider: Literal["none", "ollama", "openai"] = Field(
         "none", description="none (extractive), ollama, or openai (any OpenAI-compatible server)"
     )
-    extract_batch_size: int = Field(8, ge=1, le=256)
+    extract_batch_size: int = Field(
+        8, ge=1, le=256, description="issues per extraction batch (committed together)"
+    )
+    extract_after_sync: bool = Field(
+        False, description="run an extract job over the same projects after each sync"
+    )
     base_url: str = Field(
         "http://127.0.0.1:8080/v1", description="openai: the server's /v1 URL (llama-server)"
     )

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 
 import httpx
 
+from rrag.errors import JobConflict
 from rrag.logs import get_logger, log_event
 from rrag.settings import Settings
 from rrag.store.db import Store
@@ -80,7 +81,7 @@ class SyncWorker:
 
     def _run(self, job_id: str, project_ids: list[int] | None) -> None:
         with self._guarded(job_id, project_ids, "sync_job_crashed"):
-            run_job(
+            job = run_job(
                 self.store,
                 self.settings,
                 job_id,
@@ -88,6 +89,17 @@ class SyncWorker:
                 after_sync=self._after_sync(),
                 transport=self._transport,
             )
+            if self._extract_next(job):
+                try:
+                    self.submit_extract(project_ids, force=False)
+                except JobConflict as exc:  # an extraction of these projects is running
+                    log_event(log, "extract_after_sync_skipped", job_id=job_id, error=str(exc))
+
+    def _extract_next(self, sync_job: dict[str, object]) -> bool:
+        """Whether an extract job follows this sync (``LLM_EXTRACT_AFTER_SYNC``)."""
+        llm = self.settings.llm
+        finished = sync_job["status"] == "finished" and not self.cancel.is_set()
+        return llm.extract_after_sync and llm.provider != "none" and finished
 
     @contextmanager
     def _guarded(self, job_id: str, project_ids: list[int] | None, event: str) -> Iterator[None]:

@@ -67,6 +67,12 @@ def cmd_sync(ctx: Context, args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
+    if ctx.settings.llm.extract_after_sync:
+        from rrag.extract import extract_after_sync
+
+        extracted = extract_after_sync(ctx.store, ctx.settings, result, index_hook)
+        if extracted is not None:
+            result["extract_job"] = extracted
     print_job(result, args.json)
     return 0 if result["status"] == "finished" else 1
 
@@ -83,6 +89,8 @@ def print_job(job: dict[str, Any], as_json: bool) -> None:
     print(f"  {counters}")
     if job.get("error"):
         print(f"  error: {job['error']['type']}: {job['error']['message']}")
+    if job.get("extract_job"):  # LLM_EXTRACT_AFTER_SYNC
+        print_job(job["extract_job"], False)
 
 
 def cmd_jobs(ctx: Context, args: argparse.Namespace) -> int:

@@ -4,6 +4,7 @@ resumable, concurrency-limited jobs, and indexed as chunks of their own."""
 
 from rrag.extract.runner import (
     ExtractCounters,
+    extract_after_sync,
     require_model,
     run_extract_job,
     run_new_extract_job,
@@ -14,6 +15,7 @@ __all__ = [
     "EXTRACTOR_VERSION",
     "FIELDS",
     "ExtractCounters",
+    "extract_after_sync",
     "json_schema",
     "parse_fields",
     "require_model",

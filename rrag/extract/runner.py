@@ -118,6 +118,20 @@ def run_extract_job(
     return jobs.job_dict(jobs.get_job(store, job_id))
 
 
+def extract_after_sync(
+    store: Store, settings: Settings, sync_job: dict[str, Any], after: AfterExtract | None
+) -> dict[str, Any] | None:
+    """With ``LLM_EXTRACT_AFTER_SYNC`` on, the extract job run after a finished sync, over
+    the same projects (``None`` when off, the sync did not finish, or there is no LLM)."""
+    if not settings.llm.extract_after_sync or sync_job["status"] != "finished":
+        return None
+    if settings.llm.provider == "none":
+        log_event(log, "extract_after_sync_skipped", reason="LLM_PROVIDER is none",
+                  job_id=sync_job["job_id"], extractor_version=EXTRACTOR_VERSION)  # fmt: skip
+        return None
+    return run_new_extract_job(store, settings, sync_job["project_ids"], after=after)
+
+
 class _Heartbeat(threading.Thread):
     """Keeps the job's lease alive while a batch waits on the model."""
 
@@ -245,6 +259,7 @@ def _finish(
 __all__ = [
     "ExtractCancelled",
     "ExtractCounters",
+    "extract_after_sync",
     "require_model",
     "run_extract_job",
     "run_new_extract_job",
