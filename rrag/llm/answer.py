@@ -99,6 +99,8 @@ def _answer(
     if answerer.model is not None:
         outcome = answer_generatively(answerer.model, question, passages, answerer.max_tokens)
         events += outcome.events
+        if outcome.fallback_reason is None:  # a fallback quotes and scans every passage
+            events += [(f.kind, f.source, {"pattern": f.pattern}) for f in outcome.flags]
         if outcome.error:
             log_event(
                 log,
@@ -117,8 +119,7 @@ def _answer(
                 "citations": outcome.citations,
             }
     draft = answer_extractively(question, passages)
-    flags = draft.flags if answerer.model is None else outcome.flags
-    events += [(f.kind, f.source, {"pattern": f.pattern}) for f in flags]
+    events += [(f.kind, f.source, {"pattern": f.pattern}) for f in draft.flags]
     return {
         "answer": draft.answer,
         "answerer": "extractive",
