@@ -21,16 +21,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rrag.errors import LLMError, LLMTimeout
-from rrag.llm.extractive import Flag, Passage, passage_sentences, safe_passages, source_of
-from rrag.llm.grounding import overlap, unsupported
+from rrag.llm.extractive import (
+    Flag,
+    Passage,
+    passage_sentences,
+    safe_passages,
+    source_of,
+    terms,
+)
+from rrag.llm.grounding import exact_tokens, overlap, unsupported
 from rrag.llm.prompt import MAX_PROMPT_PASSAGES, build_messages, repair_message, reply_schema
 from rrag.llm.reply import Reply, Sentence, Violation, parse_reply
 from rrag.llm.runtime import ChatModel
 
 #: characters of a bad reply echoed back to the model in the repair request
 _ECHO_CHARS = 2_000
-#: a shorter piece ("Yes.", a cut-off "The LDAP,") states nothing checkable: not shown
-MIN_CLAIM_WORDS = 3
+#: a piece with fewer content words and no exact token ("Yes.", a cut-off "The issue
+#: is.") states nothing checkable: it is not shown
+MIN_CLAIM_TERMS = 2
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
@@ -132,7 +140,8 @@ def _claims(sentences: list[Sentence]) -> list[Sentence]:
     for item in sentences:
         for part in _SENTENCE_END.split(item.text):
             key = " ".join(part.lower().split())
-            if len(key.split()) >= MIN_CLAIM_WORDS and key not in seen:
+            says = len(terms(part)) >= MIN_CLAIM_TERMS or exact_tokens(part)
+            if says and key not in seen:
                 seen.add(key)
                 claims.append(Sentence(part.strip(), item.citations, item.dropped))
     return claims

@@ -155,7 +155,7 @@ def test_an_item_packing_several_sentences_is_checked_one_by_one() -> None:
     # what SmolLM2 really sends: a true claim, an unsupported one, repeats, a cut-off end
     packed = (
         "It was fixed in Redmine 5.1.2. This bug has been fixed in the past. "
-        "It was fixed in Redmine 5.1.2. It was fixed in Redmine 5.1.2. The LDAP,"
+        "It was fixed in Redmine 5.1.2. It was fixed in Redmine 5.1.2. The issue is. The LDAP,"
     )
     outcome = answer_generatively(Scripted(said((packed, [1]))), "LDAP fixed?", [LDAP])
     assert outcome.answer == "It was fixed in Redmine 5.1.2. [1]"
