@@ -15,7 +15,7 @@ Rules: ``override``, ``role_change``, ``chat_template``, ``assistant_address``,
 from __future__ import annotations
 
 from rrag.guardrails.normalize import Normalised, normalise
-from rrag.guardrails.rules import compiled, thresholds
+from rrag.guardrails.rules import Words, compiled, thresholds
 
 BUCKET = "prompt_injection"
 _SMUGGLED_MIN = int(thresholds()["smuggled_min_chars"])
@@ -24,11 +24,19 @@ _SMUGGLED_MIN = int(thresholds()["smuggled_min_chars"])
 def _hits(norm: Normalised) -> list[str]:
     # text hidden in tag characters is an attack in itself (an emoji flag uses a few)
     found: list[str] = ["smuggled_text"] if norm.smuggled_chars >= _SMUGGLED_MIN else []
+    words = {
+        "latin": [Words.of(v) for v in norm.latin_views],
+        "native": [Words.of(v) for v in norm.native_views],
+    }
     for rule in compiled("injection"):
         if rule.name in found or rule.script not in norm.scripts:
             continue
-        views = norm.latin_views if rule.script == "latin" else norm.native_views
-        if any(rule.pattern.search(view) for view in views):
+        kind = "latin" if rule.script == "latin" else "native"
+        views = norm.latin_views if kind == "latin" else norm.native_views
+        if any(
+            rule.may_match(w) and rule.pattern.search(view)
+            for view, w in zip(views, words[kind], strict=True)
+        ):
             found.append(rule.name)
     return found
 

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from rrag.guardrails.rules import raw_rules
+from rrag.guardrails.rules import Group, Words, raw_rules, trigger_groups
 
 BUCKET = "unsafe_content"
 
@@ -25,12 +25,18 @@ class _SecretRule:
     name: str
     pattern: re.Pattern[str]
     group: int
+    triggers: tuple[Group, ...]
 
 
 @cache
 def _rules() -> tuple[_SecretRule, ...]:
     return tuple(
-        _SecretRule(e["rule"], re.compile(e["pattern"]), int(e.get("group", 0)))
+        _SecretRule(
+            e["rule"],
+            re.compile(e["pattern"]),
+            int(e.get("group", 0)),
+            trigger_groups(e),
+        )
         for e in raw_rules()["secret"]
     )
 
@@ -57,7 +63,10 @@ def _value_span(match: re.Match[str], group: int) -> tuple[int, int] | None:
 def find_secrets(text: str) -> list[tuple[str, int, int]]:
     """``(rule, start, end)`` of every secret in ``text``, overlapping spans merged."""
     spans: list[tuple[str, int, int]] = []
+    words = Words.of(text)
     for rule in _rules():
+        if not all(words.has_any(group) for group in rule.triggers):
+            continue  # the pattern cannot match: skip the regex
         for match in rule.pattern.finditer(text):
             span = _value_span(match, rule.group)
             if span is not None:
