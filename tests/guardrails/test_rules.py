@@ -1,0 +1,51 @@
+"""The rules file: every trigger is a necessary condition of its pattern.
+
+Triggers let a scan skip a regex; a trigger that a real match can lack would silently
+turn a detection off. This checks every pattern against every text of the suite (and
+the disguised views the normaliser makes of them): wherever a pattern matches, its
+triggers must say it may.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rrag.guardrails.normalize import normalise
+from rrag.guardrails.rules import Words, compiled
+from rrag.guardrails.secrets import _rules as secret_rules
+from rrag.guardrails.suite import load_suite
+
+BIPIA = Path(__file__).resolve().parents[2].parent / "shared/data/bipia"
+
+
+def test_a_pattern_never_matches_where_its_triggers_say_it_cannot() -> None:
+    cases, _ = load_suite(BIPIA, "all")
+    wrong = []
+    for case in cases:
+        norm = normalise(case.text)
+        for rule in compiled("injection"):
+            views = norm.latin_views if rule.script == "latin" else norm.native_views
+            for view in views:
+                if rule.pattern.search(view) and not rule.may_match(Words.of(view)):
+                    wrong.append((case.id, rule.name))
+        words = Words.of(case.text)
+        for srule in secret_rules():
+            gated = all(words.has_any(group) for group in srule.triggers)
+            if srule.pattern.search(case.text) and not gated:
+                wrong.append((case.id, srule.name))
+    assert wrong == []
+
+
+def test_every_injection_rule_and_language_has_patterns() -> None:
+    rules = compiled("injection")
+    assert {r.name for r in rules} >= {
+        "override",
+        "role_change",
+        "chat_template",
+        "assistant_address",
+        "response_manipulation",
+        "code_injection",
+        "exfiltration",
+        "hide_or_misstate",
+    }
+    assert {r.script for r in rules} == {"latin", "cyrillic", "cjk"}
