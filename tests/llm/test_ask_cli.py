@@ -99,3 +99,15 @@ def test_text_output_says_when_the_answer_is_quoted_after_a_fallback(
     assert code == 0, err
     assert "[1] #10 Login fails with LDAP" in out
     assert "(quoted, not generated: llm_unavailable)" in out
+
+
+def test_a_refused_llm_url_leaves_answers_extractive_and_says_why(
+    settings: Any, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    monkeypatch.setenv("LLM_PROVIDER", "ollama")
+    monkeypatch.setenv("OLLAMA_BASE_URL", "http://169.254.169.254:11434")  # metadata address
+    code, out, err = cli(settings, monkeypatch, capsys, "ask", "LDAP sign in fails", "--json")
+    assert code == 0, err
+    body = json.loads(out)
+    assert (body["answerer"], body["fallback_reason"]) == ("extractive", "llm_unavailable")
+    assert '"event": "llm_refused"' in err and "OLLAMA_BASE_URL" in err
