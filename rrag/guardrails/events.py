@@ -1,13 +1,19 @@
-"""Guardrail events: what a guardrail caught, recorded in the ``guardrail_events`` table.
+"""Guardrail events: what a guardrail caught, one row per (kind, rule, source).
 
-Four kinds exist (:data:`KINDS`); ``/healthz`` reports a counter per kind. Only code that
-really detects something records an event (today: the extractive answerer flags retrieved
-text that reads like an injected instruction); a kind nobody detects yet stays at zero.
-The table is created by the ``V_GUARDRAILS`` migration in :mod:`rrag.store.migrations`.
+Four kinds exist (:data:`KINDS`); ``/healthz`` reports a counter per kind, read from the
+store (so it survives restarts). Seeing the same thing again (the same flagged passage on
+every ``/v1/ask`` that retrieves it) does not add an event: the row's ``seen`` count and
+``last_seen_at`` move instead, so nobody can inflate a public counter by asking twice.
+The rule is the detector's rule (``rule=`` or the detail's ``rule``/``pattern``); events
+without one are told apart by a digest of their detail. Every recording is logged as JSON
+with ``guardrail_reason`` and ``guardrail_context`` (kind, where, a short excerpt with
+secrets masked). The table comes from the ``V_GUARDRAILS`` and ``V_GUARDRAIL_DEDUP``
+migrations in :mod:`rrag.store.migrations`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -15,6 +21,9 @@ from typing import Any, Literal
 from sqlalchemy import text
 
 from rrag.errors import InputError
+from rrag.guardrails.rules import thresholds
+from rrag.guardrails.secrets import mask_secrets
+from rrag.logs import get_logger, log_event
 from rrag.store.db import Store
 
 Kind = Literal["prompt_injection", "ungrounded_claim", "schema_violation", "unsafe_content"]
@@ -24,34 +33,79 @@ KINDS: tuple[str, ...] = (
     "schema_violation",
     "unsafe_content",
 )
+_log = get_logger("guardrails")
+_UPSERT = text(
+    "INSERT INTO guardrail_events(kind, rule, source, created_at, last_seen_at, detail, seen) "
+    "VALUES (:kind, :rule, :source, :at, :at, :detail, 1) "
+    "ON CONFLICT(kind, rule, source) DO UPDATE SET seen = seen + 1, "
+    "last_seen_at = excluded.last_seen_at RETURNING seen"
+)
+_EXCERPT_KEYS = ("excerpt", "sentence", "reason", "field", "text")
 
 
-def record_event(store: Store, kind: str, source: str, detail: dict[str, Any]) -> None:
-    """Append one event; ``source`` names where it was seen (e.g. ``issue:12``)."""
+def _rule_of(detail: dict[str, Any], rule: str | None) -> str:
+    named = rule or detail.get("rule") or detail.get("pattern")
+    if named:
+        return str(named)[:100]
+    canonical = json.dumps(detail, sort_keys=True, default=str)
+    return "detail:" + hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def _excerpt(detail: dict[str, Any]) -> str:
+    raw = next((str(detail[k]) for k in _EXCERPT_KEYS if detail.get(k)), "")
+    return mask_secrets(raw)[0][: int(thresholds()["excerpt_chars"])]
+
+
+def record_event(
+    store: Store, kind: str, source: str, detail: dict[str, Any], *, rule: str | None = None
+) -> int:
+    """Record that ``kind`` fired at ``source`` (e.g. ``issue:12``); returns how often the
+    same (kind, rule, source) has been seen, 1 for a new event."""
     if kind not in KINDS:
         raise InputError(f"guardrail kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    name = _rule_of(detail, rule)
     stamp = datetime.now(UTC).isoformat(timespec="milliseconds")
+    masked = mask_secrets(json.dumps(detail, default=str))[0][:2000]
     with store.write() as session:
-        session.execute(
-            text(
-                "INSERT INTO guardrail_events(kind, created_at, source, detail) "
-                "VALUES (:kind, :at, :source, :detail)"
-            ),
-            {
-                "kind": kind,
-                "at": stamp,
-                "source": source[:200],
-                "detail": json.dumps(detail, default=str)[:2000],
-            },
-        )
+        seen = session.execute(
+            _UPSERT,
+            {"kind": kind, "rule": name, "source": source[:200], "at": stamp, "detail": masked},
+        ).scalar_one()
+    reason = str(detail.get("reason") or name)[:200]
+    context = {"bucket": kind, "where": source[:200], "excerpt": _excerpt(detail)}
+    log_event(
+        _log, "guardrail_event", guardrail_reason=reason, guardrail_context=context, seen=seen
+    )
+    return int(seen)
 
 
 def count_events(store: Store) -> dict[str, int]:
-    """How many events of each kind were recorded (every kind present, zero included)."""
+    """How many distinct events of each kind were recorded (every kind present, zero included)."""
     with store.engine.connect() as conn:
         rows = conn.execute(text("SELECT kind, COUNT(*) FROM guardrail_events GROUP BY kind")).all()
     found = {str(kind): int(n) for kind, n in rows}
     return {kind: found.get(kind, 0) for kind in KINDS}
 
 
-__all__ = ["KINDS", "Kind", "count_events", "record_event"]
+def list_events(
+    store: Store, kind: str | None = None, since: str | None = None, limit: int = 100
+) -> list[dict[str, Any]]:
+    """Events, most recently seen first; ``since`` an ISO time (compared as text, UTC)."""
+    if kind is not None and kind not in KINDS:
+        raise InputError(f"guardrail kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    sql = (
+        "SELECT id, kind, rule, source, created_at, last_seen_at, seen, detail "
+        "FROM guardrail_events WHERE (:kind IS NULL OR kind = :kind) "
+        "AND (:since IS NULL OR last_seen_at >= :since) "
+        "ORDER BY last_seen_at DESC, id DESC LIMIT :n"
+    )
+    with store.engine.connect() as conn:
+        rows = conn.execute(text(sql), {"kind": kind, "since": since, "n": limit}).all()
+    keys = ("id", "kind", "rule", "source", "created_at", "last_seen_at", "seen", "detail")
+    events = [dict(zip(keys, row, strict=True)) for row in rows]
+    for event in events:
+        event["detail"] = json.loads(event["detail"] or "{}")
+    return events
+
+
+__all__ = ["KINDS", "Kind", "count_events", "list_events", "record_event"]

@@ -2,17 +2,16 @@
 
 The red-team regression set is a fixed list of planted-instruction payloads (each must
 be flagged by :func:`rrag.guardrails.find_injection`) and benign ticket texts that must
-not be; a review reruns it after any change to the detectors.
+not be; a review reruns it after any change to the detectors (the full labelled suite is
+``rrag guardrails eval``). Events are one per (kind, rule, source) with a ``seen`` count.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from sqlalchemy import text
-
 from rrag.guardrails import count_events, find_injection
+from rrag.guardrails.events import list_events
 from rrag.store.db import Store
 
 RED_TEAM: tuple[str, ...] = (
@@ -32,25 +31,8 @@ BENIGN: tuple[str, ...] = (
 
 
 def recent_events(store: Store, limit: int = 20) -> list[dict[str, Any]]:
-    """The newest guardrail events with their reason and context, newest first."""
-    with store.engine.connect() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT id, kind, created_at, source, detail FROM guardrail_events "
-                "ORDER BY id DESC LIMIT :n"
-            ),
-            {"n": limit},
-        ).all()
-    return [
-        {
-            "id": r[0],
-            "kind": r[1],
-            "created_at": r[2],
-            "source": r[3],
-            "detail": json.loads(r[4] or "{}"),
-        }
-        for r in rows
-    ]
+    """The most recently seen guardrail events (rule, source, ``seen`` count), newest first."""
+    return list_events(store, limit=limit)
 
 
 def red_team_run() -> dict[str, Any]:

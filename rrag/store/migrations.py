@@ -122,8 +122,37 @@ V_EXTRACTIONS: Sequence[str] = (
         ungrounded INTEGER NOT NULL DEFAULT 0, extracted_at TEXT NOT NULL)""",
 )
 
+#: guardrail events deduplicated (owned by rrag.guardrails): one row per (kind, rule,
+#: source) with a ``seen`` count and the last time, so asking again about a flagged passage
+#: does not count a new event. Existing rows are folded: their rule is the detail's
+#: ``pattern`` (or ``rule``, else the detail itself), their ``seen`` the rows folded.
+V_GUARDRAIL_DEDUP: Sequence[str] = (
+    "ALTER TABLE guardrail_events ADD COLUMN rule TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE guardrail_events ADD COLUMN seen INTEGER NOT NULL DEFAULT 1",
+    "ALTER TABLE guardrail_events ADD COLUMN last_seen_at TEXT",
+    """UPDATE guardrail_events SET last_seen_at = created_at, source = COALESCE(source, ''),
+        rule = COALESCE(json_extract(detail, '$.pattern'), json_extract(detail, '$.rule'),
+                        substr(detail, 1, 200))""",
+    """UPDATE guardrail_events SET
+        seen = (SELECT COUNT(*) FROM guardrail_events g WHERE g.kind = guardrail_events.kind
+                AND g.rule = guardrail_events.rule AND g.source = guardrail_events.source),
+        last_seen_at = (SELECT MAX(created_at) FROM guardrail_events g
+                WHERE g.kind = guardrail_events.kind AND g.rule = guardrail_events.rule
+                AND g.source = guardrail_events.source)""",
+    """DELETE FROM guardrail_events WHERE id NOT IN
+        (SELECT MIN(id) FROM guardrail_events GROUP BY kind, rule, source)""",
+    "CREATE UNIQUE INDEX ux_guardrail_events_key ON guardrail_events(kind, rule, source)",
+)
+
 #: every migration in order; index ``i`` brings the schema to version ``i + 1``
-MIGRATIONS: list[Sequence[str]] = [V1, V_CHUNKS, V_GUARDRAILS, V_NOTE_ANCHORS, V_EXTRACTIONS]
+MIGRATIONS: list[Sequence[str]] = [
+    V1,
+    V_CHUNKS,
+    V_GUARDRAILS,
+    V_NOTE_ANCHORS,
+    V_EXTRACTIONS,
+    V_GUARDRAIL_DEDUP,
+]
 
 
 def current_version(conn: sqlite3.Connection) -> int:
