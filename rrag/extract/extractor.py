@@ -23,8 +23,9 @@ from rrag.logs import get_logger, log_event
 from rrag.store.models import Issue, Journal
 
 log = get_logger("extract")
-#: the longest reply asked for; the schema's bounds keep a real one well under it
-EXTRACT_MAX_TOKENS = 768
+#: the longest reply asked for; the schema's bounds (rrag.extract.schema) keep a reply
+#: at every maximum under it
+EXTRACT_MAX_TOKENS = 1024
 Event = tuple[str, str, dict[str, Any]]
 
 

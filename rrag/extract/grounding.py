@@ -3,8 +3,12 @@
 An error signature must occur in the issue text (case and spacing aside): it is meant to
 be copied, and a search for an invented one would find this issue for nothing. In every
 other field, each *exact token* (numbers, versions, identifiers, error codes, file names:
-:func:`rrag.llm.grounding.exact_tokens`) must occur in the text too. What fails is
-dropped (a list item, or a text field blanked) and reported as one ``ungrounded_claim``.
+:func:`rrag.llm.grounding.exact_tokens`, plus anything quoted in backticks, a small
+model's favourite place for an invented command) must occur in the text too, and at
+least :data:`~rrag.llm.grounding.MIN_OVERLAP` of its content words, the rule the
+answers' sentences follow (SmolLM2 otherwise copies the prompt's own field descriptions,
+"One or two sentences", into the fields). What fails is dropped (a list item, or a text
+field blanked) and reported as one ``ungrounded_claim``.
 """
 
 from __future__ import annotations
@@ -13,7 +17,10 @@ import re
 from dataclasses import dataclass
 
 from rrag.extract.schema import FIELDS, LIST_FIELDS, Fields
-from rrag.llm.grounding import exact_tokens
+from rrag.llm.extractive import terms
+from rrag.llm.grounding import MIN_OVERLAP, exact_tokens, overlap
+
+_QUOTED = re.compile(r"`([^`]+)`")
 
 
 @dataclass(frozen=True)
@@ -35,14 +42,20 @@ def _occurs(token: str, text: str) -> bool:
 
 
 def missing_tokens(value: str, text: str) -> tuple[str, ...]:
-    return tuple(sorted(t for t in exact_tokens(value) if not _occurs(t, text)))
+    """The exact tokens of ``value`` that ``text`` (lowercase, flattened) lacks."""
+    quoted = {_flat(q) for q in _QUOTED.findall(value) if q.strip()}
+    missing = {t for t in exact_tokens(value) if not _occurs(t, text)}
+    return tuple(sorted(missing | {q for q in quoted if q not in text}))
 
 
 def _check(field: str, value: str, text: str) -> Claim | None:
     if field == "error_signatures":
         return None if _flat(value) in text else Claim(field, (value[:80],))
     missing = missing_tokens(value, text)
-    return Claim(field, missing[:5]) if missing else None
+    if missing:
+        return Claim(field, missing[:5])
+    share = overlap(value, text) if terms(value) else 1.0  # only exact tokens: checked
+    return Claim(field, (f"{share:.0%} of its words",)) if share < MIN_OVERLAP else None
 
 
 def ground(fields: Fields, issue_text: str) -> tuple[Fields, list[Claim]]:

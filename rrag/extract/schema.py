@@ -23,9 +23,12 @@ TEXT_FIELDS = ("summary", "root_cause", "resolution", "workaround")
 LIST_FIELDS = ("symptoms", "error_signatures", "affected_components")
 FIELDS = ("summary", "symptoms", "error_signatures", "root_cause", "resolution",
           "affected_components", "workaround")  # fmt: skip
-MAX_TEXT_CHARS = 600
-MAX_ITEMS = 8
-MAX_ITEM_CHARS = 200
+# Bounds small enough that a reply at every maximum (~3,000 characters) fits in
+# EXTRACT_MAX_TOKENS: a small model constrained by the schema tends to fill strings to
+# their maximum, and a reply cut at the token cap is not JSON.
+MAX_TEXT_CHARS = 300
+MAX_ITEMS = 5
+MAX_ITEM_CHARS = 120
 Fields = dict[str, Any]
 
 

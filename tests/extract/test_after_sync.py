@@ -3,6 +3,7 @@ projects (the API's worker, a Redmine stand-in at the network edge; the LLM stan
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from litestar.testing import TestClient
 
 from rrag.api import create_app
 from rrag.settings import ApiSettings, EmbeddingSettings, Settings
-from tests.extract.conftest import extract_settings
+from tests.extract.conftest import extract_settings, fields, issue_of
 from tests.llm.ollama_standin import OllamaStandIn
 from tests.sync.fake_redmine import FakeRedmine
 
@@ -43,6 +44,8 @@ def _sync(tmp_path: Path, standin: OllamaStandIn, after_sync: bool) -> list[dict
     fake = FakeRedmine()
     for n in (1, 2, 3):
         fake.add_issue(n)
+    # the fake Redmine's issues say "Issue N" / "Body N"; a reply grounded in that
+    standin.reply = lambda r: json.dumps(fields(summary=f"Body {issue_of(r)} of the issue."))
     app = create_app(_settings(tmp_path, standin, after_sync), redmine_transport=fake.transport())
     with TestClient(app, base_url="http://127.0.0.1") as client:
         auth = {"Authorization": f"Bearer {ADMIN}"}
