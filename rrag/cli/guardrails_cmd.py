@@ -1,20 +1,24 @@
-"""``rrag guardrails scan|eval``: the operator's tools for the guardrails.
+"""``rrag guardrails scan|eval|events``: the operator's tools for the guardrails.
 
 ``scan FILE.jsonl`` runs every guardrail on each input line ``{"id", "text", "where",
 "sources"}`` and prints one line per input (``--json``: ``{"id", "flags", "masked_text"}``);
 it records no events. ``eval`` scores the guardrails on the labelled red-team suite
 (``--split train|test|all``); cases built from BIPIA payloads need ``--bipia-dir``.
+``events`` lists what the guardrails recorded (one row per kind, rule and source, with how
+often it was seen), filtered by ``--bucket`` and ``--since``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from rrag.cli.context import Context
 from rrag.errors import InputError
+from rrag.guardrails.events import KINDS
 
 _COLUMNS = ("tp", "fp", "tn", "fn", "precision", "recall", "fpr", "balanced_accuracy")
 
@@ -34,6 +38,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--suite", type=Path, help="another suite file (default: the packaged one)")
     e.add_argument("--json", action="store_true", help="print the report as JSON")
     e.set_defaults(func=cmd_eval)
+    v = cmds.add_parser("events", help="list recorded guardrail events, last seen first")
+    v.add_argument("--bucket", choices=KINDS, help="only this kind")
+    v.add_argument("--since", help="only events seen at or after this ISO time (UTC)")
+    v.add_argument("--limit", type=int, default=100, help="at most this many (1..10000)")
+    v.add_argument("--json", action="store_true", help="print the events as JSON")
+    v.set_defaults(func=cmd_events)
 
 
 def _read_lines(path: Path) -> list[dict[str, Any]]:
@@ -95,6 +105,36 @@ def cmd_eval(ctx: Context, args: argparse.Namespace) -> int:
         print(f"{bucket:<28}{cells}")
     for bucket, ids in report["errors"].items():
         print(f"errors in {bucket}: {' '.join(ids)}")
+    return 0
+
+
+def _since(value: str | None) -> str | None:
+    """``--since`` as the stored form (ISO, UTC); a bad value is an input error."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"--since must be an ISO date or time, got {value!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def cmd_events(ctx: Context, args: argparse.Namespace) -> int:
+    from rrag.guardrails.events import list_events
+
+    if not 1 <= args.limit <= 10_000:
+        raise InputError(f"--limit must be between 1 and 10000, got {args.limit}")
+    events = list_events(ctx.store, args.bucket, _since(args.since), args.limit)
+    if args.json:
+        print(json.dumps(events, indent=2, default=str))
+        return 0
+    for e in events:
+        rule = e["rule"][:40]
+        print(f"{e['last_seen_at']}  {e['kind']:<17} {rule:<40} x{e['seen']:<4} {e['source']}")
+    if not events:
+        print("no guardrail events")
     return 0
 
 

@@ -122,3 +122,48 @@ def test_eval_with_a_wrong_bipia_dir_is_exit_2(
         tmp_path, monkeypatch, capsys, "guardrails", "eval", "--bipia-dir", str(tmp_path)
     )
     assert code == 2 and "cannot read the BIPIA payloads" in err
+
+
+def test_events_lists_what_was_recorded_filtered_by_bucket_and_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    from rrag.guardrails import record_event
+    from rrag.store.db import open_store
+
+    store = open_store(tmp_path / "data")
+    for _ in range(3):
+        record_event(store, "prompt_injection", "issue:10", {"pattern": "override"})
+    record_event(store, "unsafe_content", "issue:11", {"rule": "secret:aws_access_key"})
+    store.close()
+    code, out, _ = _cli(
+        tmp_path,
+        monkeypatch,
+        capsys,
+        "guardrails",
+        "events",
+        "--bucket",
+        "prompt_injection",
+        "--json",
+    )
+    assert code == 0
+    events = json.loads(out)
+    assert [(e["rule"], e["source"], e["seen"]) for e in events] == [("override", "issue:10", 3)]
+    code, out, _ = _cli(
+        tmp_path, monkeypatch, capsys, "guardrails", "events", "--since", "2999-01-01"
+    )
+    assert code == 0 and out.strip() == "no guardrail events"
+    code, out, _ = _cli(tmp_path, monkeypatch, capsys, "guardrails", "events")
+    assert code == 0 and "x3" in out and "issue:11" in out
+
+
+def test_events_with_a_bad_since_is_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    code, out, err = _cli(
+        tmp_path, monkeypatch, capsys, "guardrails", "events", "--since", "yesterday"
+    )
+    assert (
+        code == 2
+        and out == ""
+        and err.strip() == "rrag: error: --since must be an ISO date or time, got 'yesterday'"
+    )
