@@ -33,8 +33,12 @@ base_python() {
 # Debian ships venv's pip bootstrap (ensurepip) in python3-venv, not in python3.
 apt_install_venv() {
   [[ $(id -u) == 0 ]] || die "creating $VENV needs Debian's python3-venv: run 'sudo apt-get install python3-venv', then this script again"
+  # Update the package lists only when apt does not know the package yet.
+  if ! apt-cache policy python3-venv 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+    log "apt-get update"
+    apt-get update -qq -o DPkg::Lock::Timeout=600 >&2
+  fi
   log "apt-get install python3-venv"
-  apt-get update -qq -o DPkg::Lock::Timeout=600 >&2
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 python3-venv >&2
 }
 
