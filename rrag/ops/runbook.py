@@ -18,7 +18,14 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from rrag.settings import EmbeddingSettings, RedmineSettings, Settings, StoreSettings
+from rrag.settings import (
+    EmbeddingSettings,
+    LLMSettings,
+    OllamaSettings,
+    RedmineSettings,
+    Settings,
+    StoreSettings,
+)
 from rrag.store.db import Store, open_store
 from rrag.sync.runner import run_new_job
 
@@ -101,6 +108,35 @@ def retry_sync(settings: Settings, store: Store, project_ids: list[int] | None) 
     )
 
 
+def with_llm(settings: Settings, provider: str, base_url: str = "", model: str = "") -> Settings:
+    """``settings`` with the LLM runtime a runbook names; ``none`` leaves them as they are.
+
+    ``ollama`` sets ``OLLAMA_BASE_URL``/``OLLAMA_MODEL``, ``openai`` ``LLM_BASE_URL``/
+    ``LLM_MODEL``; an empty value keeps the setting's default. Values are validated as
+    the environment's would be (the outbound policy still checks the URL when used).
+    """
+    given = {k: v for k, v in (("base_url", base_url), ("model", model)) if v}
+    if provider == "ollama":
+        ollama = OllamaSettings.model_validate({**settings.ollama.model_dump(), **given})
+        llm = settings.llm.model_copy(update={"provider": "ollama"})
+        return settings.model_copy(update={"llm": llm, "ollama": ollama})
+    if provider == "openai":
+        fields = {**settings.llm.model_dump(), **given, "provider": "openai"}
+        return settings.model_copy(update={"llm": LLMSettings.model_validate(fields)})
+    return settings
+
+
+def rerun_extraction(
+    settings: Settings, store: Store, project_ids: list[int] | None
+) -> dict[str, Any]:
+    """Extraction after the LLM runtime recovered (the incident runbook's step): it resumes,
+    so ``unchanged`` counts what earlier runs committed and ``extracted`` what this one did."""
+    from rrag.extract import run_new_extract_job
+
+    hook = index_hook(settings, store)
+    return run_new_extract_job(store, settings, project_ids or None, after=hook)
+
+
 def show_summary(**values: Any) -> dict[str, Any]:
     """Print the values a runbook run recorded (papermill tests read this line back)."""
     print(SUMMARY_MARK + json.dumps(values, default=str, sort_keys=True))
@@ -112,7 +148,9 @@ __all__ = [
     "ensure_store",
     "index_hook",
     "read_key_file",
+    "rerun_extraction",
     "retry_sync",
     "runbook_settings",
     "show_summary",
+    "with_llm",
 ]
