@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from sqlalchemy import bindparam, text
 
 from rrag.errors import InputError
-from rrag.guardrails import KINDS, record_event
+from rrag.guardrails import KINDS, mask_secrets, record_event
 from rrag.llm.abstain import ABSTAIN_ANSWER, nothing_relevant
 from rrag.llm.answerer import Answerer
 from rrag.llm.extractive import NO_ANSWER, Passage, answer_extractively
@@ -59,6 +59,10 @@ def _ranked_chunk_ids(results: list[dict[str, Any]]) -> dict[int, int]:
     return ranks
 
 
+def _masked(value: object) -> str:
+    return mask_secrets(str(value or ""))[0]
+
+
 def load_passages(store: Store, results: list[dict[str, Any]], caller: Caller) -> list[Passage]:
     """The retrieved chunks' text in retrieval order (visibility re-checked on each row)."""
     ranks = _ranked_chunk_ids(results)
@@ -67,8 +71,8 @@ def load_passages(store: Store, results: list[dict[str, Any]], caller: Caller) -
     with store.engine.connect() as conn:
         rows = conn.execute(_CHUNKS_SQL, {"ids": list(ranks), "private": caller.see_private})
         by_id = {
-            int(cid): Passage(
-                issue_id, str(url), str(subject or ""), str(body or ""), ranks[int(cid)], journal
+            int(cid): Passage(  # secrets masked here: no quote, citation or prompt shows one
+                issue_id, str(url), _masked(subject), _masked(body), ranks[int(cid)], journal
             )
             for cid, issue_id, journal, url, subject, body in rows
         }

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from rrag.guardrails import mask_secrets, strip_invisible
 from rrag.llm.extractive import Passage
 
 #: passages given to the model, best first: a small local model has a 2k-8k token context
@@ -39,8 +40,11 @@ _CLOSING_TAG = re.compile(r"<\s*/?\s*passage", re.IGNORECASE)
 
 
 def _defuse(text: str) -> str:
-    """Passage text with any ``<passage``/``</passage`` tag made inert."""
-    return _CLOSING_TAG.sub(lambda m: m.group(0).replace("<", "\u2039"), text)
+    """Passage text with any ``<passage``/``</passage`` tag made inert, invisible characters
+    (zero-width, bidi, Unicode tags: read by a model, not by a human) removed and secrets
+    masked (:mod:`rrag.guardrails`)."""
+    clean = mask_secrets(strip_invisible(text))[0]
+    return _CLOSING_TAG.sub(lambda m: m.group(0).replace("<", "\u2039"), clean)
 
 
 def _label(passage: Passage) -> str:

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from rrag.guardrails.secrets import mask_secrets
 from rrag.index.lexical import query_terms
 
 SNIPPET_CHARS = 240
@@ -141,7 +142,7 @@ def group(
         body = row["text"] or row["subject"]
         results[key] = {
             "issue_id": row["issue_id"],
-            "subject": row["subject"],
+            "subject": mask_secrets(row["subject"] or "")[0],  # a search never shows a secret
             "project_id": row["project_id"],
             "project": projects.get(row["project_id"]),
             "tracker": row["tracker"],
@@ -150,7 +151,7 @@ def group(
             "wiki_title": row["wiki_title"],
             "score": round(score, 6),
             "url": row["url"],
-            "snippet": snippet(body, query),
+            "snippet": snippet(mask_secrets(body)[0], query),  # masked before it is cut
             "matched_by": sorted(found_by.get(chunk_id, ())),
             "chunks": [entry],
         }

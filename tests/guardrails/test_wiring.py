@@ -1,0 +1,66 @@
+"""Secrets in synced issues never leave rrag: search snippets, answers, citations, prompts.
+
+A real store and index (hashing embedder): an issue whose description carries an AWS key
+and a database password is searched and asked about through the CLI; the JSON output
+never contains them, and the prompt a model would get neither (nor invisible characters).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rrag.index import IndexUpdater
+from rrag.llm.extractive import Passage
+from rrag.llm.prompt import build_messages
+from rrag.store.db import open_store
+from tests.index import seed
+from tests.retrieval.conftest import cli
+
+AWS = "AKIA" + "Q3ZC7RL2M9XW4BTE"
+PASSWORD = "Zq8#wLp2vR-77"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Any:
+    settings = seed.hashing_settings(tmp_path / "data")
+    store = open_store(settings.store.data_dir)
+    seed.small_corpus(store)
+    seed.issue(
+        store,
+        30,
+        "Attachment upload to S3 fails with AccessDenied",
+        f"The S3 upload fails with AccessDenied. Our config uses access key {AWS} and "
+        f"database.yml has password: {PASSWORD} for the production database.",
+    )
+    IndexUpdater(settings, store).drain()
+    store.close()
+    return settings
+
+
+def test_search_snippets_never_show_a_secret(
+    settings: Any, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    code, out, _ = cli(settings, monkeypatch, capsys, "search", "S3 upload access key", "--json")
+    assert code == 0 and "AccessDenied" in out
+    assert AWS not in out and PASSWORD not in out
+    assert "[masked:aws_access_key]" in out
+
+
+def test_answers_and_citations_never_show_a_secret(
+    settings: Any, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    code, out, _ = cli(
+        settings, monkeypatch, capsys, "ask", "Which access key does the S3 upload use?", "--json"
+    )
+    assert code == 0 and "Attachment upload to S3" in out
+    assert AWS not in out and PASSWORD not in out
+
+
+def test_a_prompt_carries_no_secret_and_no_invisible_character() -> None:
+    passage = Passage(30, "http://r/issues/30", "S3", f"key {AWS}\u200b and more\U000e0041", 0)
+    messages = build_messages("which key?", [passage])
+    content = "".join(m["content"] for m in messages)
+    assert AWS not in content and "\u200b" not in content and "\U000e0041" not in content
