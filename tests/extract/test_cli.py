@@ -95,3 +95,14 @@ def test_without_an_llm_rrag_extract_is_a_one_line_configuration_error(
     code, out, err = run(capsys, "extract")
     assert code == 2 and out == ""
     assert err.strip().splitlines()[-1].startswith("rrag: error: extraction needs an LLM")
+
+
+def test_an_llm_outage_fails_the_job_with_exit_1_and_its_error(
+    store: Store, env: None, capsys: Any, standin: OllamaStandIn
+) -> None:
+    seed_issues(store, range(1, 3))
+    standin.chat_status = 503
+    code, out, _ = run(capsys, "extract", "--json")
+    job = json.loads(out)
+    assert code == 1 and job["status"] == "failed" and job["error"]["type"] == "llm_unavailable"
+    assert job["counters"]["extracted"] == 0

@@ -123,3 +123,26 @@ def test_at_most_ollama_max_concurrency_requests_are_in_flight_on_the_server(
     job = run_new_extract_job(store, settings, None)
     assert job["counters"]["extracted"] == 12
     assert standin.max_in_flight == 3  # reached, never passed
+
+
+def test_a_cancelled_job_stops_between_batches_with_its_batches_committed(
+    tmp_path: Path, store: Store, standin: OllamaStandIn
+) -> None:
+    import threading
+
+    from rrag.extract import run_extract_job
+    from rrag.sync.jobs import create_job
+
+    seed_issues(store, range(1, 9))
+    cancel = threading.Event()
+
+    def cancel_in_first_batch(request: dict[str, Any]) -> str:
+        cancel.set()  # as the API's shutdown does, while a batch is in flight
+        return grounded_reply(request)
+
+    standin.reply = cancel_in_first_batch
+    settings = extract_settings(tmp_path, standin.base_url, batch=4, concurrency=1)
+    job = create_job(store, "incremental", None, kind="extract")
+    done = run_extract_job(store, settings, job.id, cancel=cancel)
+    assert done["status"] == "cancelled" and done["counters"]["extracted"] == 4
+    assert sorted(stored(store)) == [1, 2, 3, 4]
