@@ -16,6 +16,7 @@ the store and counted per kind in the answer's ``guardrails``.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections import Counter
 from typing import Any, Protocol
@@ -59,6 +60,9 @@ def _ranked_chunk_ids(results: list[dict[str, Any]]) -> dict[int, int]:
     return ranks
 
 
+_MASK = re.compile(r"\[masked:(\w+)\]")
+
+
 def _masked(value: object) -> str:
     return mask_secrets(str(value or ""))[0]
 
@@ -76,7 +80,20 @@ def load_passages(store: Store, results: list[dict[str, Any]], caller: Caller) -
             )
             for cid, issue_id, journal, url, subject, body in rows
         }
-    return [by_id[cid] for cid in ranks if cid in by_id]
+    passages = [by_id[cid] for cid in ranks if cid in by_id]
+    _record_masked(store, passages)
+    return passages
+
+
+def _record_masked(store: Store, passages: list[Passage]) -> None:
+    """An unsafe_content event per passage whose secrets were masked (one per rule and
+    source however often it is retrieved: see :mod:`rrag.guardrails.events`)."""
+    for p in passages:
+        rules = set(_MASK.findall(f"{p.subject}\n{p.text}"))
+        where = p.url if p.issue_id is None else f"issue:{p.issue_id}"
+        where += f"#change-{p.journal_id}" if p.journal_id else ""
+        for rule in sorted(rules):
+            record_event(store, "unsafe_content", where, {"rule": f"secret:{rule}"})
 
 
 def _check(question: str, k: int) -> str:

@@ -64,3 +64,22 @@ def test_a_prompt_carries_no_secret_and_no_invisible_character() -> None:
     messages = build_messages("which key?", [passage])
     content = "".join(m["content"] for m in messages)
     assert AWS not in content and "\u200b" not in content and "\U000e0041" not in content
+
+
+def test_a_masked_secret_is_one_unsafe_content_event_however_often_asked(
+    settings: Any, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    from rrag.guardrails import count_events, list_events
+
+    for _ in range(3):
+        code, _out, _err = cli(
+            settings, monkeypatch, capsys, "ask", "Which access key does the S3 upload use?"
+        )
+        assert code == 0
+    store = open_store(settings.store.data_dir)
+    try:
+        assert count_events(store)["unsafe_content"] == 2  # the AWS key and the password
+        seen = {e["rule"]: e["seen"] for e in list_events(store, kind="unsafe_content")}
+    finally:
+        store.close()
+    assert seen == {"secret:aws_access_key": 3, "secret:config_password": 3}
