@@ -53,9 +53,18 @@ class SyncWorker:
 
     def submit_extract(self, project_ids: list[int] | None, force: bool) -> SyncJob:
         """Queue an extract job (JobConflict when one overlaps) and start it."""
+        from rrag.extract import EXTRACTOR_VERSION
+
         mode = "force" if force else "incremental"
         job = create_job(self.store, mode, project_ids, kind="extract")
-        log_event(log, "extract_job_accepted", job_id=job.id, project_ids=project_ids, mode=mode)
+        log_event(
+            log,
+            "extract_job_accepted",
+            job_id=job.id,
+            project_ids=project_ids,
+            mode=mode,
+            extractor_version=EXTRACTOR_VERSION,
+        )
         self._start(job, self._run_extract)
         return job
 
