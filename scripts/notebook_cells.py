@@ -8,7 +8,8 @@ from __future__ import annotations
 
 PAPERMILL = (
     "Run it with papermill so the executed copy is the audit record (runs/ is git-ignored):\n"
-    "`.venv/bin/papermill runbooks/{name}.ipynb runbooks/runs/{name}-$(date -u +%Y%m%dT%H%M%SZ).ipynb "
+    "`.venv/bin/papermill runbooks/{name}.ipynb "
+    "runbooks/runs/{name}-$(date -u +%Y%m%dT%H%M%SZ).ipynb "
     "-p data_dir ./data{extra}`"
 )
 
