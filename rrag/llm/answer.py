@@ -9,12 +9,17 @@ those chunks only (privacy re-checked on every row read):
    failure falls back to step 3 with a ``fallback_reason``;
 3. otherwise the extractive answerer quotes the best retrieved sentences.
 
+A question that reads like an instruction to the assistant (a direct prompt injection,
+:func:`rrag.guardrails.injection_rules`) is refused before retrieval: the answer names the
+rule and shows no source, so nothing private can leak through it.
+
 Guardrail events (injected text, ungrounded sentences, broken replies) are recorded in
 the store and counted per kind in the answer's ``guardrails``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import time
@@ -24,7 +29,7 @@ from typing import Any, Protocol
 from sqlalchemy import bindparam, text
 
 from rrag.errors import InputError
-from rrag.guardrails import KINDS, mask_secrets, record_event
+from rrag.guardrails import KINDS, injection_rules, mask_secrets, record_event
 from rrag.llm.abstain import ABSTAIN_ANSWER, nothing_relevant
 from rrag.llm.answerer import Answerer
 from rrag.llm.extractive import NO_ANSWER, Passage, answer_extractively
@@ -36,6 +41,10 @@ from rrag.store.db import Store
 log = get_logger("llm.answer")
 MAX_QUESTION_CHARS = 2_000
 MAX_PASSAGES_PER_RESULT = 10
+REFUSAL = (
+    "Not answered: the question reads like an instruction to the assistant ({rule}), "
+    "not a question about the issues. Ask about the issues themselves."
+)
 _SOURCE_KEYS = ("issue_id", "wiki_title", "subject", "url", "score")
 
 
@@ -164,6 +173,9 @@ def ask(
     started = time.perf_counter()
     answerer = answerer or Answerer()
     question = _check(question, k)
+    flagged = injection_rules(question)
+    if flagged:  # a direct injection: refused before retrieval, so nothing private is shown
+        return _refuse(store, question, flagged, started)
     found = search(question, k=k, mode="hybrid", caller=caller, project_ids=project_ids)
     results, mode = list(found.get("results", [])), retrieval_mode(found)
     events: list[tuple[str, str, dict[str, Any]]] = []
@@ -184,6 +196,30 @@ def ask(
         "took_ms": round((time.perf_counter() - started) * 1000, 1),
     }
     _log(result, len(results))
+    return result
+
+
+def _refuse(store: Store, question: str, rules: list[str], started: float) -> dict[str, Any]:
+    """The answer to a question that reads like an instruction to the assistant: a refusal
+    naming the rule, no retrieval, no sources; one event per distinct question."""
+    digest = hashlib.sha256(" ".join(question.lower().split()).encode()).hexdigest()[:16]
+    record_event(
+        store, "prompt_injection", f"question:{digest}", {"pattern": rules[0], "rules": rules}
+    )
+    result = {
+        "question": question,
+        "answer": REFUSAL.format(rule=rules[0]),
+        "answerer": "guardrail",
+        "grounded": False,
+        "abstained": True,
+        "fallback_reason": "prompt_injection",
+        "citations": [],
+        "sources": [],
+        "guardrails": {kind: int(kind == "prompt_injection") for kind in KINDS},
+        "retrieval_mode": "none",
+        "took_ms": round((time.perf_counter() - started) * 1000, 1),
+    }
+    _log(result, 0)
     return result
 
 
