@@ -192,6 +192,8 @@ def ask(
         **body,
         "sources": [{key: r.get(key) for key in _SOURCE_KEYS} for r in shown],
         "guardrails": {kind: counted.get(kind, 0) for kind in KINDS},
+        # retrieved passages left out because they read like planted instructions
+        "withheld": sorted({src for kind, src, _ in events if kind == "prompt_injection"}),
         "retrieval_mode": mode,
         "took_ms": round((time.perf_counter() - started) * 1000, 1),
     }
@@ -216,6 +218,7 @@ def _refuse(store: Store, question: str, rules: list[str], started: float) -> di
         "citations": [],
         "sources": [],
         "guardrails": {kind: int(kind == "prompt_injection") for kind in KINDS},
+        "withheld": [],
         "retrieval_mode": "none",
         "took_ms": round((time.perf_counter() - started) * 1000, 1),
     }
