@@ -22,8 +22,11 @@ PROFILES: dict[str, dict[str, Any]] = {
     "laptop": {  # M1 / 8-16 GB: fewer parallel requests, smaller candidate pools
         "REDMINE_MAX_CONCURRENCY": 2,
         "RETRIEVAL_CANDIDATE_MULTIPLIER": 2,
-        "OLLAMA_MAX_CONCURRENCY": 1,
-        "LLM_EXTRACT_BATCH_SIZE": 4,
+        # the operations runbook's laptop values: one model busy with two requests, a
+        # batch of 20 issues per commit, and a timeout a laptop's model can meet
+        "OLLAMA_MAX_CONCURRENCY": 2,
+        "OLLAMA_TIMEOUT_S": 45,
+        "LLM_EXTRACT_BATCH_SIZE": 20,
     },
     "server": {  # many cores, RAM to spare: wider candidate pools, more parallel fetches
         "REDMINE_MAX_CONCURRENCY": 8,
