@@ -46,12 +46,19 @@ def cmd_ask(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+def _label(source: dict[str, Any]) -> str:
+    if source.get("issue_id") is None:
+        return f"wiki {source.get('wiki_title') or source.get('subject') or ''}".strip()
+    return f"#{source['issue_id']} {source.get('subject') or ''}".strip()
+
+
 def _print_text(result: dict[str, Any]) -> None:
     print(result["answer"])
-    subjects = {s["issue_id"]: s["subject"] for s in result["sources"]}
+    # keyed by URL: wiki pages have no issue id, and a note's URL is its issue's + #change-N
+    labels = {s["url"]: _label(s) for s in result["sources"]}
     for citation in result["citations"]:
-        subject = subjects.get(citation["issue_id"], "")
-        print(f"  [{citation['ref']}] #{citation['issue_id']} {subject}: {citation['url']}")
+        label = labels.get(citation["url"].split("#", 1)[0], "")
+        print(f"  [{citation['ref']}] {label}: {citation['url']}")
     if result["fallback_reason"]:
         print(f"  (quoted, not generated: {result['fallback_reason']})")
 

@@ -53,6 +53,38 @@ def test_ask_text_output_lists_citations(
     assert "[1] #11 Gantt chart PDF export broken: http://127.0.0.1:3000/issues/11" in out
 
 
+def test_ask_text_output_labels_wiki_pages_and_notes_by_their_own_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """Two wiki pages (no issue id) and a note: each citation names its own page or issue."""
+    settings = seed.hashing_settings(tmp_path / "data")
+    store = open_store(settings.store.data_dir)
+    seed.project(store, 1)
+    seed.wiki(store, 1, "Installation", "h1. Installation\n\nThe quokka importer needs Ruby.")
+    seed.wiki(store, 1, "Outage_log", "h1. Outage log\n\nThe quokka importer hung on Monday.")
+    seed.issue(
+        store,
+        30,
+        "Quokka importer crash",
+        "It stops.",
+        notes=[{"id": 300, "notes": "The quokka importer fix is a larger buffer."}],
+    )
+    IndexUpdater(settings, store).drain()
+    store.close()
+    code, out, _err = cli(settings, monkeypatch, capsys, "ask", "quokka importer", "--k", "10")
+    assert code == 0
+    lines = [line.strip() for line in out.splitlines() if line.strip().startswith("[")]
+    assert lines and "#None" not in out
+    for line in lines:
+        label, url = line.split(": ", 1)[0], line.rsplit(": ", 1)[1]
+        if "/wiki/" in url:
+            page = url.rsplit("/", 1)[1]
+            assert label.endswith(page.replace("_", " ")) or page in label, line
+        else:
+            issue_id = url.split("/issues/")[1].split("#")[0]
+            assert f"#{issue_id} " in label, line
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [
