@@ -17,6 +17,7 @@ from rrag.extract.grounding import ground
 from rrag.extract.prompt import build_messages, issue_text
 from rrag.extract.records import extraction_row
 from rrag.extract.schema import EXTRACTOR_VERSION, is_empty, json_schema, parse_fields
+from rrag.guardrails import mask_secrets, strip_invisible
 from rrag.llm.reply import Violation
 from rrag.llm.runtime import ChatModel
 from rrag.logs import get_logger, log_event
@@ -54,7 +55,8 @@ class Extractor:
 
     def extract(self, issue: Issue, journals: list[Journal]) -> Extracted:
         """The issue's extraction; LLMError when the runtime fails."""
-        text = issue_text(issue, journals)
+        # the model never sees a secret or an invisible character, so no field can carry one
+        text = mask_secrets(strip_invisible(issue_text(issue, journals)))[0]
         raw = self.model.chat_json(
             build_messages(text), self._schema, max_tokens=EXTRACT_MAX_TOKENS
         )
