@@ -19,6 +19,7 @@ from typing import Any
 from rrag.cli.context import Context
 from rrag.errors import InputError
 from rrag.guardrails.events import KINDS
+from rrag.guardrails.scan import WHERES
 
 _COLUMNS = ("tp", "fp", "tn", "fn", "precision", "recall", "fpr", "balanced_accuracy")
 
@@ -62,6 +63,10 @@ def _read_lines(path: Path) -> list[dict[str, Any]]:
             raise InputError(f"{path.name} line {number}: not JSON") from None
         if not isinstance(item, dict) or not isinstance(item.get("text"), str):
             raise InputError(f'{path.name} line {number}: needs a string "text"')
+        if item.get("where", "chunk") not in WHERES:
+            raise InputError(
+                f'{path.name} line {number}: "where" must be one of {", ".join(WHERES)}'
+            )
         sources = item.get("sources", [])
         if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
             raise InputError(f'{path.name} line {number}: "sources" must be a list of strings')

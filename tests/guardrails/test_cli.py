@@ -59,7 +59,14 @@ def test_scan_prints_one_line_per_input_with_flags_and_masked_text(
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [("{not json\n", "line 1: not JSON"), ('{"id": 1}\n', 'line 1: needs a string "text"')],
+    [
+        ("{not json\n", "line 1: not JSON"),
+        ('{"id": 1}\n', 'line 1: needs a string "text"'),
+        (
+            '{"text": "x", "where": "title"}\n',
+            'line 1: "where" must be one of question, chunk, answer',
+        ),
+    ],
 )
 def test_scan_of_bad_input_is_one_line_exit_2(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any, content: str, message: str
