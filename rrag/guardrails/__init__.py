@@ -3,14 +3,22 @@
 One module per concern: :mod:`~rrag.guardrails.normalize` (undo disguises),
 :mod:`~rrag.guardrails.injection` (prompt_injection), :mod:`~rrag.guardrails.secrets` and
 :mod:`~rrag.guardrails.destructive` (unsafe_content), :mod:`~rrag.guardrails.scan` (all of
-them on one text), :mod:`~rrag.guardrails.events` (the event table),
+them on one text), :mod:`~rrag.guardrails.events` (the event table) and
+:mod:`~rrag.guardrails.writer` (its background writer),
 :mod:`~rrag.guardrails.suite` and :mod:`~rrag.guardrails.evaluate` (the labelled red-team
 suite and its scores). Patterns and thresholds live in one reviewable file,
 ``data/rules.toml``.
 """
 
 from rrag.guardrails.destructive import remove_destructive, unsupported_destructive
-from rrag.guardrails.events import KINDS, Kind, count_events, list_events, record_event
+from rrag.guardrails.events import (
+    KINDS,
+    Kind,
+    count_events,
+    flush_events,
+    list_events,
+    record_event,
+)
 from rrag.guardrails.injection import find_injection, injection_rules
 from rrag.guardrails.normalize import normalise, strip_invisible
 from rrag.guardrails.scan import Flag, ScanResult, scan
@@ -23,6 +31,7 @@ __all__ = [
     "ScanResult",
     "count_events",
     "find_injection",
+    "flush_events",
     "injection_rules",
     "list_events",
     "mask_secrets",

@@ -5,16 +5,20 @@ store (so it survives restarts). Seeing the same thing again (the same flagged p
 every ``/v1/ask`` that retrieves it) does not add an event: the row's ``seen`` count and
 ``last_seen_at`` move instead, so nobody can inflate a public counter by asking twice.
 The rule is the detector's rule (``rule=`` or the detail's ``rule``/``pattern``); events
-without one are told apart by a digest of their detail. Every recording is logged as JSON
-with ``guardrail_reason`` and ``guardrail_context`` (kind, where, a short excerpt with
-secrets masked). The table comes from the ``V_GUARDRAILS`` and ``V_GUARDRAIL_DEDUP``
-migrations in :mod:`rrag.store.migrations`.
+without one are told apart by a digest of their detail. Recording never waits on the
+database: rows go to a background writer (:mod:`rrag.guardrails.writer`), so a search or
+ask is not held up by a sync holding the write lock; readers in this module flush first
+(for at most :data:`READ_FLUSH_S`), and closing the store writes what is queued. Every
+written event is logged as JSON with ``guardrail_reason`` and ``guardrail_context``
+(kind, where, a short excerpt with secrets masked). The table comes from the
+``V_GUARDRAILS`` and ``V_GUARDRAIL_DEDUP`` migrations in :mod:`rrag.store.migrations`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -23,6 +27,8 @@ from sqlalchemy import text
 from rrag.errors import InputError
 from rrag.guardrails.rules import thresholds
 from rrag.guardrails.secrets import mask_secrets
+from rrag.guardrails.writer import flush_events as _flush
+from rrag.guardrails.writer import writer_for
 from rrag.logs import get_logger, log_event
 from rrag.store.db import Store
 
@@ -38,9 +44,12 @@ _UPSERT = text(
     "INSERT INTO guardrail_events(kind, rule, source, created_at, last_seen_at, detail, seen) "
     "VALUES (:kind, :rule, :source, :at, :at, :detail, 1) "
     "ON CONFLICT(kind, rule, source) DO UPDATE SET seen = seen + 1, "
-    "last_seen_at = excluded.last_seen_at RETURNING seen"
+    "last_seen_at = max(last_seen_at, excluded.last_seen_at) RETURNING seen"
 )
 _EXCERPT_KEYS = ("excerpt", "sentence", "reason", "field", "text")
+# How long a reader waits for this process's queued events before reading the table
+# (bounded, so /healthz answers even while another process holds the writer lock).
+READ_FLUSH_S = 1.0
 
 
 def _rule_of(detail: dict[str, Any], rule: str | None) -> str:
@@ -58,29 +67,48 @@ def _excerpt(detail: dict[str, Any]) -> str:
 
 def record_event(
     store: Store, kind: str, source: str, detail: dict[str, Any], *, rule: str | None = None
-) -> int:
-    """Record that ``kind`` fired at ``source`` (e.g. ``issue:12``); returns how often the
-    same (kind, rule, source) has been seen, 1 for a new event."""
+) -> None:
+    """Record that ``kind`` fired at ``source`` (e.g. ``issue:12``). Returns at once: the
+    row is written (and logged) by the store's background writer; readers here flush it
+    first, :func:`flush_events` waits for it."""
     if kind not in KINDS:
         raise InputError(f"guardrail kind must be one of {', '.join(KINDS)}, got {kind!r}")
-    name = _rule_of(detail, rule)
     stamp = datetime.now(UTC).isoformat(timespec="milliseconds")
-    masked = mask_secrets(json.dumps(detail, default=str))[0][:2000]
+    row = {"kind": kind, "rule": _rule_of(detail, rule), "source": source[:200], "at": stamp}
+    writer_for(store, _write_batch).put({**row, "raw": detail})
+
+
+def _write_batch(store: Store, rows: Sequence[dict[str, Any]]) -> None:
+    """Upsert ``rows`` in one transaction, then log each with its ``seen`` count."""
+    seen: list[int] = []
     with store.write() as session:
-        seen = session.execute(
-            _UPSERT,
-            {"kind": kind, "rule": name, "source": source[:200], "at": stamp, "detail": masked},
-        ).scalar_one()
-    reason = str(detail.get("reason") or name)[:200]
-    context = {"bucket": kind, "where": source[:200], "excerpt": _excerpt(detail)}
+        for row in rows:
+            masked = mask_secrets(json.dumps(row["raw"], default=str))[0][:2000]
+            params = {k: row[k] for k in ("kind", "rule", "source", "at")}
+            seen.append(int(session.execute(_UPSERT, {**params, "detail": masked}).scalar_one()))
+    for row, count in zip(rows, seen, strict=True):
+        _log_row(row, count)
+
+
+def _log_row(row: dict[str, Any], seen: int) -> None:
+    detail = row["raw"]
+    reason = str(detail.get("reason") or row["rule"])[:200]
+    context = {"bucket": row["kind"], "where": row["source"], "excerpt": _excerpt(detail)}
     log_event(
         _log, "guardrail_event", guardrail_reason=reason, guardrail_context=context, seen=seen
     )
-    return int(seen)
+
+
+def flush_events(store: Store, timeout: float | None = None) -> bool:
+    """Wait until the events recorded so far in this process are in the store; False
+    when ``timeout`` ran out first (a writer elsewhere holding the store)."""
+    return _flush(store, timeout)
 
 
 def count_events(store: Store) -> dict[str, int]:
-    """How many distinct events of each kind were recorded (every kind present, zero included)."""
+    """How many distinct events of each kind were recorded (every kind present, zero
+    included), this process's queued ones too unless the store stays locked."""
+    flush_events(store, READ_FLUSH_S)
     with store.engine.connect() as conn:
         rows = conn.execute(text("SELECT kind, COUNT(*) FROM guardrail_events GROUP BY kind")).all()
     found = {str(kind): int(n) for kind, n in rows}
@@ -93,6 +121,7 @@ def list_events(
     """Events, most recently seen first; ``since`` an ISO time (compared as text, UTC)."""
     if kind is not None and kind not in KINDS:
         raise InputError(f"guardrail kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    flush_events(store, READ_FLUSH_S)
     sql = (
         "SELECT id, kind, rule, source, created_at, last_seen_at, seen, detail "
         "FROM guardrail_events WHERE (:kind IS NULL OR kind = :kind) "
@@ -108,4 +137,4 @@ def list_events(
     return events
 
 
-__all__ = ["KINDS", "Kind", "count_events", "list_events", "record_event"]
+__all__ = ["KINDS", "Kind", "count_events", "flush_events", "list_events", "record_event"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -101,6 +101,7 @@ class Store:
         _prepare_file(self.path)
         self.engine = _engine(self.path, "BEGIN")
         self.write_engine = _engine(self.path, "BEGIN IMMEDIATE")
+        self._on_close: list[Callable[[], None]] = []
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -138,7 +139,15 @@ class Store:
             rows = conn.exec_driver_sql("PRAGMA integrity_check").fetchall()
         return "; ".join(str(r[0]) for r in rows)
 
+    def on_close(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` at :meth:`close`, before the engines go (a background writer
+        flushes what it queued)."""
+        self._on_close.append(callback)
+
     def close(self) -> None:
+        callbacks, self._on_close = self._on_close, []
+        for callback in callbacks:
+            callback()
         self.engine.dispose()
         self.write_engine.dispose()
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rrag.guardrails import count_events, record_event
+from rrag.guardrails import count_events, flush_events, record_event
 from rrag.guardrails.events import list_events
 from rrag.logs import JsonFormatter
 from rrag.store.db import Store, open_store
@@ -18,9 +18,8 @@ from rrag.store.migrations import MIGRATIONS, V_GUARDRAIL_DEDUP, migrate
 
 
 def test_the_same_flag_seen_again_is_one_event_with_a_seen_count(store: Store) -> None:
-    for _ in range(5):  # five asks retrieving the same planted passage
+    for _ in range(6):  # six asks retrieving the same planted passage
         record_event(store, "prompt_injection", "issue:10", {"pattern": "override"})
-    assert record_event(store, "prompt_injection", "issue:10", {"pattern": "override"}) == 6
     record_event(store, "prompt_injection", "issue:10", {"pattern": "exfiltration"})
     record_event(store, "prompt_injection", "issue:11", {"pattern": "override"})
     assert count_events(store)["prompt_injection"] == 3
@@ -56,6 +55,7 @@ def test_every_event_is_logged_with_reason_and_masked_context(store: Store) -> N
         record_event(
             store, "unsafe_content", "issue:9#change-4", {"rule": "secret", "excerpt": key}
         )
+        assert flush_events(store, timeout=30)  # the writer thread logs after the upsert
     finally:
         logger.removeHandler(handler)
     line = json.loads(stream.getvalue().splitlines()[-1])
@@ -107,7 +107,8 @@ def test_counters_survive_a_restart(tmp_path: Path) -> None:
     reopened = open_store(data)
     try:
         assert count_events(reopened)["prompt_injection"] == 1
-        assert record_event(reopened, "prompt_injection", "issue:1", {"pattern": "override"}) == 2
+        record_event(reopened, "prompt_injection", "issue:1", {"pattern": "override"})
+        assert [e["seen"] for e in list_events(reopened)] == [2]
     finally:
         reopened.close()
 
