@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -39,6 +40,7 @@ class EventWriter:
 
     def __init__(self, store: Store, write_batch: WriteBatch) -> None:
         self._store = store
+        self.path = store.path
         self._write_batch = write_batch
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._done = threading.Condition()
@@ -135,11 +137,17 @@ def writer_for(store: Store, write_batch: WriteBatch) -> EventWriter:
 
 
 def flush_events(store: Store, timeout: float | None = None) -> bool:
-    """Wait until the events this process queued for ``store`` are written (True when
-    there was nothing to wait for)."""
+    """Wait until the events this process queued for ``store``'s database (through any
+    :class:`Store` on that file, such as the API's while a CLI reads) are written; False
+    when ``timeout`` ran out first."""
     with _writers_lock:
-        writer = _writers.get(id(store))
-    return writer.flush(timeout) if writer is not None else True
+        writers = [w for w in _writers.values() if w.path == store.path]
+    deadline = None if timeout is None else time.monotonic() + timeout
+    for writer in writers:
+        left = None if deadline is None else max(0.0, deadline - time.monotonic())
+        if not writer.flush(left):
+            return False
+    return True
 
 
 def _close(store: Store) -> None:

@@ -107,3 +107,17 @@ def test_a_batch_that_could_not_be_written_is_retried_not_lost(store: Store) -> 
 
 def test_flush_with_nothing_recorded_returns_at_once(store: Store) -> None:
     assert flush_events(store, timeout=0)
+
+
+def test_another_store_on_the_same_file_reads_what_was_queued(store: Store) -> None:
+    """The API's store queued it, a reader in the same process opened its own."""
+    blocker = sqlite3.connect(store.path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # so the writer is still waiting when we read
+    record_event(store, "prompt_injection", "issue:5", {"pattern": "override"})
+    blocker.execute("ROLLBACK")
+    blocker.close()
+    reader = Store(store.path)
+    try:
+        assert count_events(reader)["prompt_injection"] == 1
+    finally:
+        reader.close()
