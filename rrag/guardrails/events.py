@@ -50,6 +50,7 @@ _EXCERPT_KEYS = ("excerpt", "sentence", "reason", "field", "text")
 # How long a reader waits for this process's queued events before reading the table
 # (bounded, so /healthz answers even while another process holds the writer lock).
 READ_FLUSH_S = 1.0
+DETAIL_CHARS = 2000
 
 
 def _rule_of(detail: dict[str, Any], rule: str | None) -> str:
@@ -83,11 +84,21 @@ def _write_batch(store: Store, rows: Sequence[dict[str, Any]]) -> None:
     seen: list[int] = []
     with store.write() as session:
         for row in rows:
-            masked = mask_secrets(json.dumps(row["raw"], default=str))[0][:2000]
+            masked = _stored_detail(row["raw"])
             params = {k: row[k] for k in ("kind", "rule", "source", "at")}
             seen.append(int(session.execute(_UPSERT, {**params, "detail": masked}).scalar_one()))
     for row, count in zip(rows, seen, strict=True):
         _log_row(row, count)
+
+
+def _stored_detail(detail: dict[str, Any]) -> str:
+    """The detail as stored: JSON, secrets masked, at most :data:`DETAIL_CHARS` (a long
+    one keeps its rule and an excerpt, so it still parses when read back)."""
+    masked = mask_secrets(json.dumps(detail, default=str))[0]
+    if len(masked) <= DETAIL_CHARS:
+        return masked
+    short = {"rule": _rule_of(detail, None), "excerpt": _excerpt(detail), "truncated": True}
+    return mask_secrets(json.dumps(short, default=str))[0][:DETAIL_CHARS]
 
 
 def _log_row(row: dict[str, Any], seen: int) -> None:

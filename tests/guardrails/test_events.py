@@ -120,3 +120,11 @@ def test_an_unknown_kind_is_an_input_error(store: Store, kind: str) -> None:
     with pytest.raises(InputError, match="guardrail kind"):
         record_event(store, kind, "issue:1", {})
     assert set(count_events(store).values()) == {0}
+
+
+def test_a_long_detail_is_stored_short_and_still_reads_back(store: Store) -> None:
+    key = "AKIA" + "Q3ZC7RL2M9XW4BTE"
+    record_event(store, "ungrounded_claim", "issue:8", {"sentence": f"{key} " + "x" * 5000})
+    (event,) = list_events(store)  # a cut JSON string would not parse here
+    assert event["detail"]["truncated"] and key not in json.dumps(event["detail"])
+    assert event["detail"]["excerpt"].startswith("[masked:aws_access_key]")
