@@ -1,7 +1,11 @@
-"""What the handlers share: settings, auth, the store, the sync worker, the retriever.
+"""What the handlers share: settings, auth, the store, the sync worker, the retriever and
+the answerer.
 
 Opened in the app's lifespan and closed after it: on shutdown running sync jobs are
-cancelled and waited for before the store closes.
+cancelled and waited for before the store closes, and the answerer's chat model (its
+HTTP connections to the LLM runtime) is closed. The answerer is built once per process,
+not per ``/v1/ask`` request: a new client per question paid the connection and the
+outbound policy's checks again every time.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from rrag.api.health import (
 from rrag.api.worker import SyncWorker
 from rrag.cli.context import Context
 from rrag.errors import StoreError
+from rrag.llm import Answerer, open_answerer
 from rrag.logs import get_logger, log_event
 from rrag.ops.locks import ServeLock
 from rrag.ops.swap import recover_restore
@@ -52,6 +57,7 @@ class Services:
         self._store: Store | None = None
         self._worker: SyncWorker | None = None
         self._retriever: Any = None
+        self._answerer: Answerer | None = None
         self._lock = threading.Lock()
 
     @property
@@ -78,6 +84,21 @@ class Services:
 
                 self._retriever = Retriever(self.settings, self.store)
             return self._retriever
+
+    def answerer(self) -> Answerer:
+        """The answerer for ``/v1/ask``, built on first use and shared by every request
+        (its chat model is safe to call from threads); closed at shutdown."""
+        provider = self.retriever().embedder.provider  # outside the lock: it takes it
+        with self._lock:
+            if self._answerer is None:
+                self._answerer = open_answerer(self.settings, provider)
+            return self._answerer
+
+    def _close_answerer(self) -> None:
+        with self._lock:
+            answerer, self._answerer = self._answerer, None
+        if answerer is not None:
+            answerer.close()
 
     def health_checks(self) -> dict[str, tuple[Callable[[], dict[str, Any]], str]]:
         store = self._store
@@ -122,6 +143,7 @@ class Services:
         finally:
             left = self._worker.shutdown(SHUTDOWN_WAIT_S)
             log_event(log, "api_stopped", jobs_still_running=left)
+            self._close_answerer()
             self._store.close()
             self._store = None
             serve_lock.release()

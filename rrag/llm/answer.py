@@ -81,11 +81,19 @@ def load_passages(store: Store, results: list[dict[str, Any]], caller: Caller) -
     ranks = _ranked_chunk_ids(results)
     if not ranks:
         return []
+    # a result's vector similarity: the extractive answerer's relevance bar
+    sims = [r.get("similarity") for r in results]
     with store.engine.connect() as conn:
         rows = conn.execute(_CHUNKS_SQL, {"ids": list(ranks), "private": caller.see_private})
         by_id = {
             int(cid): Passage(  # secrets masked here: no quote, citation or prompt shows one
-                issue_id, str(url), _masked(subject), _masked(body), ranks[int(cid)], journal
+                issue_id,
+                str(url),
+                _masked(subject),
+                _masked(body),
+                ranks[int(cid)],
+                journal,
+                sims[ranks[int(cid)]],
             )
             for cid, issue_id, journal, url, subject, body in rows
         }
@@ -148,7 +156,7 @@ def _answer(
                 "fallback_reason": None,
                 "citations": outcome.citations,
             }
-    draft = answer_extractively(question, passages)
+    draft = answer_extractively(question, passages, relevant_at=answerer.abstain_score)
     events += [(f.kind, f.source, {"pattern": f.pattern}) for f in draft.flags]
     return {
         "answer": draft.answer,

@@ -5,6 +5,15 @@ verbatim from the top retrieved passages, each followed by a ``[n]`` marker that
 to a citation (the issue or note URL in Redmine). A passage that reads like an injected
 instruction (:func:`rrag.guardrails.find_injection`) is never quoted; it is reported in
 ``flags`` so the caller can record a guardrail event.
+
+Which sentences: one per retrieved source (issue or note URL), in the retriever's order,
+for the first ``MAX_SENTENCES`` sources that are relevant: a sentence shares a content
+word with the question, or the source's vector similarity reaches the abstention
+threshold (the calibrated bar for "relevant", :mod:`rrag.llm.abstain`). Within a source
+the sentence sharing most words is quoted. The retriever ranks relevance better than
+word overlap does: a question paraphrasing its issue ("right click a ticket" for "context
+menu") shares no word with it, and ranking quotes by overlap alone cited the top-ranked
+relevant issue less often than a lower-ranked one sharing a word (``RESULTS.md``).
 """
 
 from __future__ import annotations
@@ -39,6 +48,8 @@ class Passage:
     text: str
     rank: int
     journal_id: int | None = None
+    #: the vector similarity of its search result (None: lexical only)
+    similarity: float | None = None
 
 
 @dataclass(frozen=True)
@@ -65,10 +76,10 @@ def _stem(word: str) -> str:
     return word[:5]  # crude but predictable: "crashes"/"crashing" meet at "crash"
 
 
-def _score(question_terms: set[str], sentence: str, rank: int) -> float:
+def _hits(question_terms: set[str], sentence: str) -> int:
+    """How many question terms the sentence holds (compared by stem)."""
     stems = {_stem(w) for w in terms(sentence)}
-    hits = sum(1 for t in question_terms if _stem(t) in stems)
-    return 0.0 if hits == 0 else hits + 0.5 / (1 + rank)
+    return sum(1 for t in question_terms if _stem(t) in stems)
 
 
 def passage_sentences(passage: Passage) -> list[str]:
@@ -96,26 +107,65 @@ def safe_passages(passages: list[Passage]) -> tuple[list[Passage], list[Flag]]:
 
 
 def answer_extractively(
-    question: str, passages: list[Passage], max_sentences: int = MAX_SENTENCES
+    question: str,
+    passages: list[Passage],
+    max_sentences: int = MAX_SENTENCES,
+    relevant_at: float | None = None,
 ) -> Draft:
-    """Quote up to ``max_sentences`` sentences that share the most words with ``question``."""
+    """Quote the best sentence of each of the first ``max_sentences`` relevant sources.
+
+    Args:
+        question: what was asked.
+        passages: the retrieved passages, in retrieval order.
+        max_sentences: at most this many sources quoted.
+        relevant_at: a source whose similarity reaches this is relevant even when it
+            shares no word with the question (None: shared words only).
+    """
     wanted = terms(question)
     safe, flags = safe_passages(passages)
-    scored = [
-        (_score(wanted, s, p.rank), n, s, p)
-        for n, p in enumerate(safe)
-        for s in passage_sentences(p)
-    ]
-    best = sorted((x for x in scored if x[0] > 0), key=lambda x: (-x[0], x[1]))
     chosen: list[tuple[str, Passage]] = []
-    for *_rank, sentence, passage in best:
-        if sentence not in {s for s, _ in chosen}:
+    for group in _by_source(safe):
+        best = _best_sentence(wanted, group)
+        if best is None or best[0] in {s for s, _ in chosen}:
+            continue
+        sentence, passage, hits = best
+        if hits or _similar(passage, relevant_at):
             chosen.append((sentence, passage))
         if len(chosen) == max_sentences:
             break
     if not chosen:
         return Draft(NO_ANSWER, grounded=False, flags=flags)
     return _draft(chosen, flags)
+
+
+def _by_source(passages: list[Passage]) -> list[list[Passage]]:
+    """The passages grouped by URL (a long issue's chunks share one), first seen first."""
+    groups: dict[str, list[Passage]] = {}
+    for passage in passages:
+        groups.setdefault(passage.url, []).append(passage)
+    return list(groups.values())
+
+
+def _best_sentence(wanted: set[str], group: list[Passage]) -> tuple[str, Passage, int] | None:
+    """The source's sentence sharing most question terms, the first one on a tie.
+
+    A sentence of the description or a note sharing any term goes before the title: the
+    title names the problem (often the question's own words, and the sources list it
+    already) while the text says what was found or done about it.
+    """
+    candidates = [(s, p, _hits(wanted, s)) for p in group for s in passage_sentences(p)]
+
+    def key(candidate: tuple[str, Passage, int]) -> tuple[bool, int]:
+        sentence, passage, hits = candidate
+        return hits > 0 and sentence != passage.subject, hits
+
+    return max(candidates, key=key, default=None)
+
+
+def _similar(passage: Passage, relevant_at: float | None) -> bool:
+    if relevant_at is None or passage.similarity is None:
+        return False
+    return passage.similarity >= relevant_at
 
 
 def _draft(chosen: list[tuple[str, Passage]], flags: list[Flag]) -> Draft:

@@ -13,6 +13,10 @@ from rrag.llm.abstain import (
     abstain_threshold,
     nothing_relevant,
 )
+from rrag.llm.answer import load_passages
+from rrag.retrieval import Retriever
+from rrag.retrieval.caller import Caller
+from rrag.store.db import open_store
 from tests.llm.test_ask_cli import settings as settings  # the seeded store (a fixture)
 from tests.retrieval.conftest import cli
 
@@ -70,3 +74,16 @@ def test_the_threshold_is_a_setting(
     code, out, _err = cli(settings, monkeypatch, capsys, "ask", "LDAP sign in fails", "--json")
     body = json.loads(out)
     assert code == 0 and body["abstained"] is True and body["sources"] == []
+
+
+def test_passages_carry_their_results_similarity_for_the_extractive_relevance_bar(
+    settings: Any,
+) -> None:
+    store = open_store(settings.store.data_dir)
+    try:
+        results = Retriever(settings, store).search("LDAP sign in fails", k=5)["results"]
+        passages = load_passages(store, results, Caller.default())
+    finally:
+        store.close()
+    assert passages and all(p.similarity is not None for p in passages)
+    assert [p.similarity for p in passages] == [results[p.rank]["similarity"] for p in passages]

@@ -71,3 +71,56 @@ def test_every_quoted_sentence_comes_from_a_passage(texts: list[str], question: 
         )
     assert len(draft.citations) <= 3
     assert draft.grounded == bool(draft.citations)
+
+
+def _titles(*subjects: str, similarity: float | None = 0.7) -> list[Passage]:
+    """Changelog-like passages: one title each, in retrieval order."""
+    return [
+        Passage(n, f"http://r/issues/{n}", s, "", n - 1, similarity=similarity)
+        for n, s in enumerate(subjects, start=1)
+    ]
+
+
+def test_a_paraphrased_top_result_is_quoted_before_lower_ones_sharing_a_word() -> None:
+    # the question shares no word with the issue that answers it (rank 0), but one word
+    # ("task") with three lower-ranked ones: the retriever's order and similarity win
+    passages = _titles(
+        "Allow to add subtask from context menu",
+        "Link to remove a task from its parent",
+        "Add task does not work with the parent field disabled",
+        "Deleting a task from the list deletes its children",
+    )
+    draft = answer_extractively("right click a ticket to make a child task", passages, 3, 0.5)
+    assert [c["issue_id"] for c in draft.citations] == [1, 2, 3]
+    assert draft.answer.startswith("Allow to add subtask from context menu. [1]")
+
+
+def test_a_source_below_the_relevance_bar_needs_a_shared_word() -> None:
+    passages = _titles("Allow to add subtask from context menu", similarity=0.3)
+    draft = answer_extractively("right click a ticket", passages, 3, 0.5)
+    assert draft.answer == NO_ANSWER and not draft.citations
+    lexical = _titles("Allow to add subtask from context menu", similarity=None)
+    assert answer_extractively("right click a ticket", lexical, 3, 0.5).answer == NO_ANSWER
+
+
+def test_one_quote_per_source_so_a_long_issue_does_not_crowd_out_the_others() -> None:
+    long_issue = Passage(
+        1,
+        "http://r/issues/1",
+        "Gantt export broken",
+        "The gantt export is empty. The gantt export hangs. The gantt export is slow.",
+        0,
+    )
+    other = Passage(2, "http://r/issues/2", "Gantt export as PNG", "", 1)
+    draft = answer_extractively("gantt export", [long_issue, other], 3)
+    assert [c["issue_id"] for c in draft.citations] == [1, 2]
+    assert draft.answer.count("[1]") == 1
+
+
+def test_a_sentence_of_the_text_goes_before_a_title_that_restates_the_question() -> None:
+    fix = "Raising ldap_timeout to 10 fixes the LDAP sign in after upgrading."
+    issue = Passage(30, "http://r/issues/30", "LDAP sign in times out after upgrade", fix, 0)
+    draft = answer_extractively("LDAP sign in times out after the upgrade", [issue])
+    assert draft.answer == f"{fix} [1]"
+    title_only = Passage(31, "http://r/issues/31", "LDAP sign in times out", "See logs.", 0)
+    assert answer_extractively("LDAP sign in", [title_only]).answer.startswith("LDAP sign in")

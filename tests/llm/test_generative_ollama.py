@@ -137,6 +137,7 @@ def shape_ok(body: dict[str, Any]) -> None:
         "guardrails",
         "retrieval_mode",
         "took_ms",
+        "withheld",
     }
     assert body["retrieval_mode"] == "hybrid"
     for citation in body["citations"]:

@@ -10,7 +10,7 @@ from litestar.params import JSONBody, PathParameter, QueryParameter
 from rrag.api.auth import PrincipalDep, allowed_projects
 from rrag.api.schemas import MAX_ID, MAX_K, AskRequest, SearchRequest
 from rrag.api.services import ServicesDep, caller_for
-from rrag.llm import ask, open_answerer
+from rrag.llm import ask
 from rrag.llm.answer import retrieval_mode
 from rrag.logs import get_logger, log_event
 
@@ -52,20 +52,15 @@ def ask_question(
     sentences when no LLM is configured or it fails), with ``[n]`` citations; the same
     shape as ``rrag ask --json``. Never a 5xx for a slow or absent LLM runtime."""
     project_ids = allowed_projects(principal, data.project_ids)
-    retriever = services.retriever()
-    answerer = open_answerer(services.settings, retriever.embedder.provider)
-    try:
-        return ask(
-            services.store,
-            retriever.search,
-            data.question,
-            data.k,
-            caller_for(principal),
-            project_ids,
-            answerer,
-        )
-    finally:
-        answerer.close()
+    return ask(
+        services.store,
+        services.retriever().search,
+        data.question,
+        data.k,
+        caller_for(principal),
+        project_ids,
+        services.answerer(),
+    )
 
 
 @get(
