@@ -79,9 +79,10 @@ def speed(sizes: list[int]) -> None:
     from tests.llm.ollama_standin import OllamaStandIn, running
 
     print(
-        "| chunks | answerer | pass | ask p50 / p95 ms | search alone p50 / p95 ms | generative |"
+        "| chunks | answerer | pass | ask p50 / p95 ms | search alone p50 / p95 ms "
+        "| ask - search p50 / p95 ms | p95 ratio | generative |"
     )
-    print("|---:|---|---|---:|---:|---:|")
+    print("|---:|---|---|---:|---:|---:|---:|---:|")
     queries = user_queries()
     for size in sizes:
         with tempfile.TemporaryDirectory(prefix="rrag-answers-") as tmp:
@@ -124,8 +125,13 @@ def timed(retriever: Any, store: Any, answerer: Any, queries: list[str]) -> str:
         searched.append((time.perf_counter() - started) * 1000)
         kinds[body["answerer"]] += 1
     (a50, a95), (s50, s95) = percentiles(asked), percentiles(searched)
+    # what the answer adds to its own retrieval, query by query (paired: same noise)
+    d50, d95 = percentiles([a - s for a, s in zip(asked, searched, strict=True)])
     share = kinds["ollama"] / len(queries)
-    return f"{a50:.1f} / {a95:.1f} | {s50:.1f} / {s95:.1f} | {share:.2f}"
+    return (
+        f"{a50:.1f} / {a95:.1f} | {s50:.1f} / {s95:.1f} | {d50:.1f} / {d95:.1f} "
+        f"| {a95 / s95:.2f} | {share:.2f}"
+    )
 
 
 def changelog_store(data_dir: Path, provider: str) -> Any:
@@ -175,41 +181,63 @@ def load_set(name: str) -> list[dict[str, Any]]:
 
 
 def abstain(base: Path) -> None:
-    from rrag.llm import ask, open_answerer
+    from rrag.llm import open_answerer
     from rrag.retrieval import Retriever
-    from rrag.retrieval.caller import Caller
 
     print(
         "| embedder | set | questions | threshold | abstained | cites a relevant issue "
-        "| hybrid recall@5 | p50 / p95 ms |"
+        "| hybrid recall@5 | cites / recall | same, answered only | citations per answer "
+        "| p50 / p95 ms |"
     )
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for provider in EMBEDDERS:
         settings, store = changelog_store(base / f"changelog-{provider}", provider)
         retriever = Retriever(settings, store)
         answerer = open_answerer(settings, retriever.embedder.provider)
         for name in SETS:
             items = load_set(name)
-            abstained = cites = recalled = 0
-            took = []
-            for item in items:
-                relevant = set(item.get("relevant", []))
-                started = time.perf_counter()
-                body = ask(store, retriever.search, item["q"], 5, Caller.default(), None, answerer)
-                took.append((time.perf_counter() - started) * 1000)
-                abstained += body["abstained"]
-                cites += bool(relevant & {c["issue_id"] for c in body["citations"]})
-                found = retriever.search(item["q"], k=5)["results"]
-                recalled += bool(relevant & {r["issue_id"] for r in found})
-            n = len(items)
-            rel = "—" if name == "unanswerable" else f"{cites / n:.2f}"
-            rec = "—" if name == "unanswerable" else f"{recalled / n:.2f}"
-            p50, p95 = percentiles(took)
-            print(
-                f"| {provider} | {name} | {n} | {answerer.abstain_score} | {abstained / n:.2f} "
-                f"| {rel} | {rec} | {p50:.0f} / {p95:.0f} |"
-            )
+            row = score_set(store, retriever, answerer, items, name != "unanswerable")
+            print(f"| {provider} | {name} | {len(items)} | {answerer.abstain_score} {row}")
         store.close()
+
+
+def score_set(store: Any, retriever: Any, answerer: Any, items: list[Any], labelled: bool) -> str:
+    """One set's table cells from "abstained" on: each question asked, then searched."""
+    from rrag.llm import ask
+    from rrag.retrieval.caller import Caller
+
+    count: Counter[str] = Counter()
+    took = []
+    for item in items:
+        relevant = set(item.get("relevant", []))
+        started = time.perf_counter()
+        body = ask(store, retriever.search, item["q"], 5, Caller.default(), None, answerer)
+        took.append((time.perf_counter() - started) * 1000)
+        cites = bool(relevant & {c["issue_id"] for c in body["citations"]})
+        found = retriever.search(item["q"], k=5)["results"]
+        recalled = bool(relevant & {r["issue_id"] for r in found})
+        answered = not body["abstained"]
+        count.update(
+            abstained=not answered,
+            cites=cites,
+            recalled=recalled,
+            answered_recalled=answered and recalled,
+            citations=len(body["citations"]) if answered else 0,
+        )
+    n, p50, p95 = len(items), *percentiles(took)
+    per_answer = count["citations"] / max(n - count["abstained"], 1)
+    cells = [f"{count['abstained'] / n:.2f}"]
+    if labelled:
+        cells += [
+            f"{count['cites'] / n:.2f}",
+            f"{count['recalled'] / n:.2f}",
+            f"{count['cites'] / max(count['recalled'], 1):.2f}",
+            f"{count['cites'] / max(count['answered_recalled'], 1):.2f}",
+        ]
+    else:
+        cells += ["—"] * 4
+    cells += [f"{per_answer:.1f}", f"{p50:.0f} / {p95:.0f}"]
+    return "| " + " | ".join(cells) + " |"
 
 
 def llm(base: Path, questions: int) -> None:

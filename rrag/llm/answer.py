@@ -156,7 +156,7 @@ def _answer(
                 "fallback_reason": None,
                 "citations": outcome.citations,
             }
-    draft = answer_extractively(question, passages, relevant_at=answerer.abstain_score)
+    draft = answer_extractively(question, passages, relevant_at=answerer.relevant_at)
     events += [(f.kind, f.source, {"pattern": f.pattern}) for f in draft.flags]
     return {
         "answer": draft.answer,

@@ -1,10 +1,12 @@
 """Which answerer ``ask`` uses, built once from the settings by the CLI or the API.
 
 An :class:`Answerer` holds the chat model of ``LLM_PROVIDER`` (None: extractive), the
-abstention threshold for the embedder the retriever really runs, and the answer's token
-cap. A model whose URL the outbound policy refuses is not built: the answers stay
-extractive with ``fallback_reason: "llm_unavailable"`` and a warning is logged once,
-rather than every question failing.
+abstention threshold for the embedder the retriever really runs, the similarity at which
+the extractive answerer quotes a source sharing no word with the question
+(:func:`rrag.llm.abstain.relevance_bar`), and the answer's token cap. A model whose URL
+the outbound policy refuses is not built: the answers stay extractive with
+``fallback_reason: "llm_unavailable"`` and a warning is logged once, rather than every
+question failing. The API builds one per process (``rrag.api.services``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rrag.errors import RragError
-from rrag.llm.abstain import abstain_threshold
+from rrag.llm.abstain import abstain_threshold, relevance_bar
 from rrag.llm.runtime import ChatModel, build_chat_model
 from rrag.logs import get_logger, log_event
 from rrag.settings import Settings
@@ -30,6 +32,8 @@ class Answerer:
     max_tokens: int = 512
     #: why the configured model is missing (a fallback_reason), None when none is configured
     unavailable: str | None = None
+    #: a source this similar is quoted without sharing a word (None: shared words only)
+    relevant_at: float | None = None
 
     @property
     def name(self) -> str:
@@ -54,6 +58,7 @@ class Answerer:
 def open_answerer(settings: Settings, embedder_provider: str) -> Answerer:
     """The answerer for ``settings`` over a retriever whose embedder is ``embedder_provider``."""
     threshold = abstain_threshold(settings.retrieval.abstain_score, embedder_provider)
+    bar = relevance_bar(threshold, embedder_provider)
     tokens = settings.llm.answer_max_tokens
     try:
         model = build_chat_model(settings)
@@ -61,8 +66,8 @@ def open_answerer(settings: Settings, embedder_provider: str) -> Answerer:
         log_event(
             log, "llm_refused", logging.WARNING, error=str(exc), provider=settings.llm.provider
         )
-        return Answerer(None, threshold, tokens, unavailable="llm_unavailable")
-    return Answerer(model, threshold, tokens)
+        return Answerer(None, threshold, tokens, "llm_unavailable", bar)
+    return Answerer(model, threshold, tokens, relevant_at=bar)
 
 
 __all__ = ["Answerer", "open_answerer"]

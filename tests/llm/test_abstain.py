@@ -7,11 +7,13 @@ from typing import Any
 
 import pytest
 
+from rrag.llm import open_answerer
 from rrag.llm.abstain import (
     HASHING_ABSTAIN_SCORE,
     SEMANTIC_ABSTAIN_SCORE,
     abstain_threshold,
     nothing_relevant,
+    relevance_bar,
 )
 from rrag.llm.answer import load_passages
 from rrag.retrieval import Retriever
@@ -19,6 +21,16 @@ from rrag.retrieval.caller import Caller
 from rrag.store.db import open_store
 from tests.llm.test_ask_cli import settings as settings  # the seeded store (a fixture)
 from tests.retrieval.conftest import cli
+
+
+def test_the_extractive_relevance_bar_is_the_threshold_for_semantic_embedders_only(
+    settings: Any,
+) -> None:
+    assert relevance_bar(0.5, "sentence-transformers") == 0.5
+    assert relevance_bar(0.6, "ollama") == 0.6
+    assert relevance_bar(0.25, "hashing") is None  # its cosine is shared n-grams
+    assert open_answerer(settings, "sentence-transformers").relevant_at == SEMANTIC_ABSTAIN_SCORE
+    assert open_answerer(settings, "hashing").relevant_at is None
 
 
 def test_threshold_follows_the_embedder_unless_set() -> None:
