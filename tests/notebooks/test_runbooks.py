@@ -114,11 +114,38 @@ def test_guardrail_review_runbook_shows_recorded_events(tmp_path: Path) -> None:
     data = _demo(tmp_path / "data")
     store = open_store(Path(data))
     record_event(store, "prompt_injection", "issue:7", {"pattern": "override"})
+    for rule in ("override", "exfiltration", "role_change"):  # a battery pasted at once
+        record_event(store, "prompt_injection", "issue:8#change-1", {"pattern": rule})
+    record_event(store, "unsafe_content", "issue:9", {"rule": "secret:aws_access_key"})
     store.close()
     summary = run_runbook("guardrail_review", tmp_path, data_dir=data)
-    assert summary["counters"]["prompt_injection"] == 1
-    assert summary["recent"] == 1 and summary["kinds_recent"] == ["prompt_injection"]
+    assert summary["counters"]["prompt_injection"] == 4
+    assert summary["recent"] == 5 and summary["kinds_recent"] == [
+        "prompt_injection",
+        "unsafe_content",
+    ]
+    assert summary["verdicts"] == {"issue:7": "attack", "issue:8": "red-team", "issue:9": "attack"}
+    assert summary["reasons"]["issue:8"] == ["burst"]
     assert summary["missed"] == [] and summary["false_alarms"] == []
+    project = _project_of(Path(data), 9)
+    named = run_runbook("guardrail_review", tmp_path, data_dir=data, test_projects=[project])
+    assert named["verdicts"]["issue:9"] == "red-team" and named["reasons"]["issue:9"] == [
+        "test_project"
+    ]
+
+
+def _project_of(data: Path, issue_id: int) -> str:
+    store = open_store(data)
+    try:
+        with store.engine.connect() as conn:
+            row = conn.exec_driver_sql(
+                "SELECT p.identifier FROM issues i JOIN projects p ON p.id = i.project_id "
+                "WHERE i.id = ?",
+                (issue_id,),
+            ).one()
+    finally:
+        store.close()
+    return str(row[0])
 
 
 @pytest.mark.redmine
