@@ -1,11 +1,13 @@
-"""``rrag guardrails scan|eval|events``: the operator's tools for the guardrails.
+"""``rrag guardrails scan|eval|events|review``: the operator's tools for the guardrails.
 
 ``scan FILE.jsonl`` runs every guardrail on each input line ``{"id", "text", "where",
 "sources"}`` and prints one line per input (``--json``: ``{"id", "flags", "masked_text"}``);
 it records no events. ``eval`` scores the guardrails on the labelled red-team suite
 (``--split train|test|all``); cases built from BIPIA payloads need ``--bipia-dir``.
 ``events`` lists what the guardrails recorded (one row per kind, rule and source, with how
-often it was seen), filtered by ``--bucket`` and ``--since``.
+often it was seen), filtered by ``--bucket`` and ``--since``. ``review`` groups the
+planted-text events by place and says whether each looks like a red-team test or an
+attack, and why (:func:`rrag.ops.guardrail_review.triage`).
 """
 
 from __future__ import annotations
@@ -45,6 +47,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     v.add_argument("--limit", type=int, default=100, help="at most this many (1..10000)")
     v.add_argument("--json", action="store_true", help="print the events as JSON")
     v.set_defaults(func=cmd_events)
+    r = cmds.add_parser("review", help="where planted text was found: red-team test or attack")
+    r.add_argument("--since", help="only events seen at or after this ISO time (UTC)")
+    r.add_argument(
+        "--test-project",
+        action="append",
+        default=[],
+        metavar="IDENTIFIER",
+        help="a project that holds red-team tests (repeatable)",
+    )
+    r.add_argument("--bipia-dir", type=Path, help="BIPIA's payload files, to recognise them")
+    r.add_argument("--json", action="store_true", help="print the review as JSON")
+    r.set_defaults(func=cmd_review)
 
 
 def _read_lines(path: Path) -> list[dict[str, Any]]:
@@ -140,6 +154,28 @@ def cmd_events(ctx: Context, args: argparse.Namespace) -> int:
         print(f"{e['last_seen_at']}  {e['kind']:<17} {rule:<40} x{e['seen']:<4} {e['source']}")
     if not events:
         print("no guardrail events")
+    return 0
+
+
+def cmd_review(ctx: Context, args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from rrag.ops.guardrail_review import triage
+
+    if args.bipia_dir is not None and not args.bipia_dir.is_dir():
+        raise InputError(f"--bipia-dir is not a directory: {args.bipia_dir}")
+    reviews = triage(ctx.store, _since(args.since), args.test_project, args.bipia_dir)
+    if args.json:
+        print(json.dumps([asdict(r) for r in reviews], indent=2))
+        return 0
+    for r in reviews:
+        why = ", ".join(r.reasons) or "-"
+        print(
+            f"{r.last_seen}  {r.verdict:<8} {r.where:<14} x{r.seen:<4} {why:<28} {r.project or '-'}"
+        )
+        print(f"    {' '.join(r.rules)}")
+    if not reviews:
+        print("no planted-text events")
     return 0
 
 

@@ -174,3 +174,30 @@ def test_events_with_a_bad_since_is_exit_2(
         and out == ""
         and err.strip() == "rrag: error: --since must be an ISO date or time, got 'yesterday'"
     )
+
+
+def test_review_says_red_team_or_attack_per_place_and_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    from rrag.guardrails import record_event
+    from rrag.store.db import open_store
+    from tests.index import seed
+
+    store = open_store(tmp_path / "data")
+    seed.project(store, 1, identifier="payroll")
+    seed.project(store, 2, identifier="qa-sandbox")
+    seed.issue(store, 10, "VPN", "VPN drops.")
+    seed.issue(store, 11, "VPN", "VPN drops.", project_id=2)
+    record_event(store, "prompt_injection", "issue:10", {"pattern": "override"})
+    record_event(store, "prompt_injection", "issue:11", {"pattern": "override"})
+    store.close()
+    code, out, _ = _cli(tmp_path, monkeypatch, capsys, "guardrails", "review", "--json")
+    assert code == 0
+    verdicts = {r["where"]: (r["verdict"], r["reasons"]) for r in json.loads(out)}
+    assert verdicts == {"issue:10": ("attack", []), "issue:11": ("red-team", ["test_project"])}
+    code, out, _ = _cli(
+        tmp_path, monkeypatch, capsys, "guardrails", "review", "--test-project", "payroll"
+    )
+    assert code == 0 and out.count("red-team") == 2 and "override" in out
+    code, _, err = _cli(tmp_path, monkeypatch, capsys, "guardrails", "review", "--since", "x")
+    assert code == 2 and "--since must be an ISO date" in err
