@@ -75,23 +75,30 @@ def command(port: int) -> list[str]:
     ]
 
 
-def _tail(log: Path, lines: int = 30) -> str:
+def _tail(process: subprocess.Popen[bytes], log: Path, lines: int = 30) -> str:
+    """What was run, then the log's last lines (llama.cpp logs asynchronously and may
+    lose its last lines when it exits at once, so the command line always comes first)."""
     text = log.read_text(errors="replace") if log.exists() else "(no log)"
-    return "\n".join(text.splitlines()[-lines:])
+    argv = " ".join(str(a) for a in process.args) if isinstance(process.args, list) else ""
+    return "\n".join([f"$ {argv}", *text.splitlines()[-lines:]])
 
 
 def _wait_healthy(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise LlamaServerError(f"llama-server exited with {process.returncode}:\n{_tail(log)}")
+            raise LlamaServerError(
+                f"llama-server exited with {process.returncode}:\n{_tail(process, log)}"
+            )
         try:
             if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1.0).status_code == 200:
                 return
         except httpx.HTTPError:
             pass  # not listening yet; 503 while the model loads
         time.sleep(0.1)
-    raise LlamaServerError(f"llama-server not healthy in {STARTUP_TIMEOUT_S:g}s:\n{_tail(log)}")
+    raise LlamaServerError(
+        f"llama-server not healthy in {STARTUP_TIMEOUT_S:g}s:\n{_tail(process, log)}"
+    )
 
 
 @contextmanager
