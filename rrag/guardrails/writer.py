@@ -14,6 +14,7 @@ store's close hook.
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import threading
 import time
@@ -148,6 +149,16 @@ def flush_events(store: Store, timeout: float | None = None) -> bool:
         if not writer.flush(left):
             return False
     return True
+
+
+def _forget_writers() -> None:
+    """In a forked child the parent's writer threads do not exist: start afresh there."""
+    global _writers_lock
+    _writers.clear()
+    _writers_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_writers)
 
 
 def _close(store: Store) -> None:

@@ -7,6 +7,7 @@ as a sync committing a large batch would.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Sequence
@@ -121,3 +122,20 @@ def test_another_store_on_the_same_file_reads_what_was_queued(store: Store) -> N
         assert count_events(reader)["prompt_injection"] == 1
     finally:
         reader.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_a_forked_child_records_through_its_own_writer(store: Store) -> None:
+    record_event(store, "prompt_injection", "issue:1", {"pattern": "override"})  # parent's
+    pid = os.fork()
+    if pid == 0:  # the child: the parent's thread is not here; a new one must start
+        code = 1
+        try:
+            record_event(store, "prompt_injection", "issue:2", {"pattern": "override"})
+            code = 0 if flush_events(store, timeout=20) else 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert {e["source"] for e in list_events(store)} == {"issue:1", "issue:2"}
