@@ -139,3 +139,27 @@ def test_a_forked_child_records_through_its_own_writer(store: Store) -> None:
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert {e["source"] for e in list_events(store)} == {"issue:1", "issue:2"}
+
+
+def test_healthz_counts_while_the_writer_waits_on_the_lock(tmp_path: Path) -> None:
+    from litestar.testing import TestClient
+
+    from rrag.api import create_app
+    from tests.api.conftest import LOOPBACK_URL, OPS_TOKEN, api_settings, auth
+
+    settings = api_settings(tmp_path / "data", OPS_TOKEN, allowed_hosts=["127.0.0.1"])
+    with TestClient(create_app(settings), base_url=LOOPBACK_URL) as client:
+        store = open_store(settings.store.data_dir)
+        blocker = sqlite3.connect(store.path, isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")
+        record_event(store, "prompt_injection", "issue:1", {"pattern": "override"})
+        try:  # the check reads what is stored rather than timing out on the writer
+            held = client.get("/healthz?detail=1", headers=auth()).json()["checks"]
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
+        assert flush_events(store, timeout=30)
+        released = client.get("/healthz?detail=1", headers=auth()).json()["checks"]
+        store.close()
+    assert held["guardrails"]["status"] == "ok" and held["guardrails"]["prompt_injection"] == 0
+    assert released["guardrails"]["prompt_injection"] == 1
