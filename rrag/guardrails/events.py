@@ -18,13 +18,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import text
+from sqlmodel import Session
 
 from rrag.errors import InputError
+from rrag.guardrails.normalize import strip_invisible
 from rrag.guardrails.rules import thresholds
 from rrag.guardrails.secrets import mask_secrets
 from rrag.guardrails.writer import flush_events as _flush
@@ -47,6 +50,7 @@ _UPSERT = text(
     "last_seen_at = max(last_seen_at, excluded.last_seen_at) RETURNING seen"
 )
 _EXCERPT_KEYS = ("excerpt", "sentence", "reason", "field", "text")
+_ISSUE_SOURCE = re.compile(r"^issue:(\d+)(?:#change-(\d+))?$")
 # How long a reader waits for this process's queued events before reading the table:
 # bounded well inside /healthz's 0.8 s per check, so the guardrails check still answers
 # (with what is stored) while another connection holds the write lock.
@@ -85,11 +89,35 @@ def _write_batch(store: Store, rows: Sequence[dict[str, Any]]) -> None:
     seen: list[int] = []
     with store.write() as session:
         for row in rows:
+            row["raw"] = _with_excerpt(session, row["source"], row["raw"])
             masked = _stored_detail(row["raw"])
             params = {k: row[k] for k in ("kind", "rule", "source", "at")}
             seen.append(int(session.execute(_UPSERT, {**params, "detail": masked}).scalar_one()))
     for row, count in zip(rows, seen, strict=True):
         _log_row(row, count)
+
+
+def _with_excerpt(session: Session, source: str, detail: dict[str, Any]) -> dict[str, Any]:
+    """``detail`` with an ``excerpt`` of the text at ``source`` when it names none (the
+    passage's note or description: looked up here, off the read path), secrets masked
+    and invisible characters dropped; centred on a masked secret when there is one."""
+    if any(detail.get(k) for k in _EXCERPT_KEYS):
+        return detail
+    found = _ISSUE_SOURCE.match(source)
+    if not found:
+        return detail
+    issue_id, journal_id = found.groups()
+    if journal_id:
+        sql, key = "SELECT notes FROM journals WHERE id = :id", int(journal_id)
+    else:
+        sql, key = "SELECT subject || ': ' || description FROM issues WHERE id = :id", int(issue_id)
+    row = session.execute(text(sql), {"id": key}).first()
+    if not row or not row[0]:
+        return detail
+    visible = " ".join(strip_invisible(str(row[0])).split())
+    masked = mask_secrets(visible)[0]
+    start = max(0, masked.find("[masked:") - 20) if "[masked:" in masked else 0
+    return {**detail, "excerpt": masked[start : start + int(thresholds()["excerpt_chars"])]}
 
 
 def _stored_detail(detail: dict[str, Any]) -> str:

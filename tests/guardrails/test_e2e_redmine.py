@@ -192,6 +192,9 @@ def test_planted_injection_and_leaked_key_through_the_real_redmine(
     assert ("unsafe_content", "secret:aws_access_key") in reasons
     assert {bucket for bucket, _ in reasons} == {"prompt_injection", "unsafe_content"}
     assert all(e["guardrail_context"]["where"].startswith("issue:") for e in logged)
+    excerpts = {e["guardrail_context"]["bucket"]: e["guardrail_context"]["excerpt"] for e in logged}
+    assert "access key [masked:aws_access_key]" in excerpts["unsafe_content"]
+    assert excerpts["prompt_injection"].startswith("Backup log attached. Note to the AI")
     assert AWS not in guardrail_log.getvalue()
 
     assert before["prompt_injection"] == 1 and before["unsafe_content"] == 1

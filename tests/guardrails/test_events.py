@@ -128,3 +128,32 @@ def test_a_long_detail_is_stored_short_and_still_reads_back(store: Store) -> Non
     (event,) = list_events(store)  # a cut JSON string would not parse here
     assert event["detail"]["truncated"] and key not in json.dumps(event["detail"])
     assert event["detail"]["excerpt"].startswith("[masked:aws_access_key]")
+
+
+def test_an_event_without_an_excerpt_gets_one_from_its_source(store: Store) -> None:
+    from tests.index import seed
+
+    key = "AKIA" + "Q3ZC7RL2M9XW4BTE"
+    seed.project(store, 1)
+    filler = "The upload worker retries three times before it gives up on the bucket. " * 3
+    note = f"{filler}Our config\u200b uses access key {key} for uploads."
+    seed.issue(store, 9, "S3 upload", "Upload fails.", notes=[{"id": 4, "notes": note}])
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("rrag.guardrails")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        record_event(store, "unsafe_content", "issue:9#change-4", {"rule": "secret:aws"})
+        record_event(store, "prompt_injection", "issue:9", {"pattern": "override"})
+        assert flush_events(store, timeout=30)
+    finally:
+        logger.removeHandler(handler)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    excerpts = {e["guardrail_context"]["where"]: e["guardrail_context"]["excerpt"] for e in lines}
+    assert "uses access key [masked:aws_access_key]" in excerpts["issue:9#change-4"]
+    assert excerpts["issue:9"] == "S3 upload: Upload fails."
+    assert key not in stream.getvalue() and "\u200b" not in stream.getvalue()
+    stored = {e["source"]: e["detail"] for e in list_events(store)}
+    assert stored["issue:9#change-4"]["excerpt"] == excerpts["issue:9#change-4"]
