@@ -1,12 +1,15 @@
-"""Shared fixtures: explicit settings on a temp data dir, an opened store."""
+"""Shared fixtures: explicit settings on a temp data dir, an opened store, rrag's JSON log."""
 
 from __future__ import annotations
 
+import io
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from rrag.logs import configure_logging
 from rrag.settings import RedmineSettings, Settings, StoreSettings
 from rrag.store.db import Store, open_store
 
@@ -35,3 +38,16 @@ def store(settings: Settings) -> Iterator[Store]:
     s = open_store(settings.store.data_dir)
     yield s
     s.close()
+
+
+@pytest.fixture
+def json_log() -> Iterator[io.StringIO]:
+    """rrag's JSON log lines, written to a buffer for the test to read."""
+    root = logging.getLogger("rrag")
+    saved = (list(root.handlers), root.level, root.propagate)
+    buffer = io.StringIO()
+    configure_logging("INFO", buffer)
+    yield buffer
+    root.handlers[:] = saved[0]
+    root.setLevel(saved[1])
+    root.propagate = saved[2]

@@ -78,17 +78,24 @@ def handle_rrag_error(request: Request[Any, Any, Any], exc: RragError) -> Respon
     status = _status_for(exc)
     extra = {k: exc.context[k] for k in _PUBLIC_CONTEXT if k in exc.context}
     if status >= 500:
-        log_event(
-            log,
-            "request_failed",
-            level=logging.ERROR,
-            path=request.url.path,
-            status=status,
-            error_type=exc.type_name,
-            exc_type=type(exc).__name__,
-            error=str(exc),
-        )
+        _log_failure(request, status, exc, str(exc), error_type=exc.type_name)
     return error_response(status, exc.type_name, str(exc), **extra)
+
+
+def _log_failure(
+    request: Request[Any, Any, Any], status: int, exc: Exception, error: str, **fields: Any
+) -> None:
+    """Every 5xx is logged at error level (what went wrong never reaches the client)."""
+    log_event(
+        log,
+        "request_failed",
+        level=logging.ERROR,
+        path=request.url.path,
+        status=status,
+        exc_type=type(exc).__name__,
+        error=error,
+        **fields,
+    )
 
 
 def _validation_message(exc: ValidationException) -> str:
@@ -109,15 +116,7 @@ def handle_validation(_request: Request[Any, Any, Any], exc: ValidationException
 def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
     if status >= 500:
-        log_event(
-            log,
-            "request_failed",
-            level=logging.ERROR,
-            path=request.url.path,
-            status=status,
-            exc_type=type(exc).__name__,
-            error=str(exc.detail)[:500],
-        )
+        _log_failure(request, status, exc, str(exc.detail)[:500])
     return error_response(
         status, _HTTP_TYPES.get(status, "http_error"), str(exc.detail), headers=exc.headers
     )

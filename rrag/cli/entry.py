@@ -11,7 +11,7 @@ things the CLI never uses are skipped here, before anything is imported:
   an incremental sync on this 2-core machine): :func:`gc.freeze` first. Everything that
   must be released (the store, files, HTTP clients) is closed by ``main`` before it returns.
 
-Measured in benchmarks/RESULTS.md (Sync, session 5).
+What each saves is measured in benchmarks/RESULTS.md (Sync).
 """
 
 from __future__ import annotations

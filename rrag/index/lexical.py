@@ -32,8 +32,7 @@ then (rarer) AND (common) for the common words' share, the second on a side read
 (:mod:`rrag.store.reads`) while the first runs. Either way the best ``limit * OVERFETCH``
 are then checked against the caller's filter; when fewer than ``limit`` of them are
 visible, the visible candidates alone are ranked, so a hidden chunk never takes a visible
-one's place. Measured at 101.5k chunks (RESULTS.md, session 7): hybrid p95 41 → 17-19 ms
-once the words are counted.
+one's place.
 """
 
 from __future__ import annotations

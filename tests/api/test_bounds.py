@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,7 +13,6 @@ from litestar.testing import TestClient
 from rrag.api import app as app_module
 from rrag.api.services import Services
 from rrag.errors import StoreError
-from rrag.logs import configure_logging
 from tests.api.conftest import OPS_TOKEN, AppFactory, auth
 
 
@@ -111,19 +108,6 @@ def test_deeply_nested_bodies_get_400_not_a_crash(
     response = client.post(path, content=body, headers=headers)
     _assert_error(response, 400, "bad_request", "nested too deeply")
     assert "request_crashed" not in json_log.getvalue()
-
-
-@pytest.fixture
-def json_log() -> Iterator[io.StringIO]:
-    """rrag's JSON log lines, written to a buffer for the test to read."""
-    root = logging.getLogger("rrag")
-    saved = (list(root.handlers), root.level, root.propagate)
-    buffer = io.StringIO()
-    configure_logging("INFO", buffer)
-    yield buffer
-    root.handlers[:] = saved[0]
-    root.setLevel(saved[1])
-    root.propagate = saved[2]
 
 
 def _lines(buffer: io.StringIO, event: str) -> list[dict[str, Any]]:

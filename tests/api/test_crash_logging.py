@@ -4,27 +4,10 @@ from __future__ import annotations
 
 import io
 import json
-import logging
-from collections.abc import Iterator
-
-import pytest
 
 from rrag.api.worker import SyncWorker
-from rrag.logs import configure_logging
 from rrag.settings import Settings
 from rrag.store.db import Store
-
-
-@pytest.fixture
-def json_log() -> Iterator[io.StringIO]:
-    root = logging.getLogger("rrag")
-    saved = (list(root.handlers), root.level, root.propagate)
-    buffer = io.StringIO()
-    configure_logging("INFO", buffer)
-    yield buffer
-    root.handlers[:] = saved[0]
-    root.setLevel(saved[1])
-    root.propagate = saved[2]
 
 
 def test_a_crashed_sync_thread_is_logged_at_error_level(

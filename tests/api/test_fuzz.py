@@ -1,8 +1,10 @@
 """Property-based fuzzing of every route from the served OpenAPI schema: never a 5xx.
 
 Schemathesis generates valid and invalid requests for each operation in ``/schema``; the
-app runs under uvicorn on loopback with a real store and index. Every answer must be
-below 500 and every error must have the uniform body.
+app runs under uvicorn on loopback with a real store and index, configured as a full
+service: its LLM is the Ollama stand-in on loopback, so ``/v1/ask`` and ``/v1/extract``
+run their real paths (without an LLM, ``/v1/extract`` answers 503 by design). Every
+answer must be below 500 and every error must have the uniform body.
 """
 
 from __future__ import annotations
@@ -17,22 +19,30 @@ from hypothesis import HealthCheck, settings
 
 from rrag.api import create_app
 from rrag.index import IndexUpdater
+from rrag.settings import LLMSettings, OllamaSettings
 from rrag.store.db import open_store
 from tests.api.conftest import OPS_TOKEN, api_settings, auth
 from tests.api.live import serving
 from tests.index.seed import small_corpus
+from tests.llm.ollama_standin import OllamaStandIn, running
 
 
 @pytest.fixture(scope="module")
 def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data = Path(tmp_path_factory.mktemp("fuzz")) / "data"
-    app_settings = api_settings(data, f"{OPS_TOKEN}:private")
-    store = open_store(data)
-    small_corpus(store)
-    IndexUpdater(app_settings, store).drain()
-    store.close()
-    with serving(create_app(app_settings)) as url:
-        yield url
+    with running(OllamaStandIn()) as ollama:
+        app_settings = api_settings(data, f"{OPS_TOKEN}:private").model_copy(
+            update={
+                "llm": LLMSettings(provider="ollama"),
+                "ollama": OllamaSettings(base_url=ollama.base_url, timeout_s=5.0),
+            }
+        )
+        store = open_store(data)
+        small_corpus(store)
+        IndexUpdater(app_settings, store).drain()
+        store.close()
+        with serving(create_app(app_settings)) as url:
+            yield url
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import os
 import stat
 from collections.abc import Iterator
@@ -12,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from rrag.logs import configure_logging
 from rrag.ops import backup, restore
 from rrag.ops.locks import ServeLock
 from rrag.store.db import open_store
@@ -26,18 +24,6 @@ def umask(request: pytest.FixtureRequest) -> Iterator[int]:
     old = os.umask(request.param)
     yield request.param
     os.umask(old)
-
-
-@pytest.fixture
-def json_log() -> Iterator[io.StringIO]:
-    root = logging.getLogger("rrag")
-    saved = (list(root.handlers), root.level, root.propagate)
-    buffer = io.StringIO()
-    configure_logging("INFO", buffer)
-    yield buffer
-    root.handlers[:] = saved[0]
-    root.setLevel(saved[1])
-    root.propagate = saved[2]
 
 
 def _readable_by_others(root: Path) -> list[str]:
