@@ -34,11 +34,11 @@ from rrag.cli.context import Context
 from rrag.errors import StoreError
 from rrag.llm import Answerer, open_answerer
 from rrag.logs import get_logger, log_event
-from rrag.ops.locks import ServeLock
 from rrag.ops.swap import recover_restore
 from rrag.retrieval.caller import Caller
 from rrag.settings import Settings
 from rrag.store.db import Store, open_store
+from rrag.store.locks import ServeLock
 from rrag.sync import recover_stale_jobs
 
 log = get_logger("api")

@@ -28,6 +28,7 @@ from rrag.llm.runtime import ChatModel, build_chat_model
 from rrag.logs import get_logger, log_event, redact
 from rrag.settings import Settings
 from rrag.store.db import Store
+from rrag.store.locks import StoreLock
 from rrag.sync import jobs
 
 log = get_logger("extract.runner")
@@ -58,7 +59,7 @@ def require_model(settings: Settings) -> ChatModel:
 
 @contextmanager
 def _extract_lock(settings: Settings) -> Iterator[None]:
-    lock = jobs.StoreLock(settings.store.data_dir, jobs.KIND_LOCKS["extract"])
+    lock = StoreLock(settings.store.data_dir, jobs.KIND_LOCKS["extract"])
     if not lock.acquire(blocking=True):  # pragma: no cover - blocking acquire waits
         raise JobConflict("another extraction holds the store")
     try:

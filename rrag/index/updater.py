@@ -33,8 +33,8 @@ from rrag.index.vectors import VectorIndex, load
 from rrag.logs import get_logger, log_event
 from rrag.settings import Settings
 from rrag.store.db import Store
+from rrag.store.locks import INDEX_LOCK, StoreLock
 from rrag.store.models import Extraction, Issue, Journal, Project, WikiPage
-from rrag.sync.jobs import StoreLock
 
 log = get_logger("index.updater")
 GENERATION_KEY = "index_generation"
@@ -150,7 +150,7 @@ class IndexUpdater:
         self.settings, self.store = settings, store
         self.embedder = embedder or make_embedder(settings)
         self.cache = cache  # vectors computed ahead (rrag.index.hook), keyed by chunk text
-        self._lock = StoreLock(settings.store.data_dir, name="index.lock")
+        self._lock = StoreLock(settings.store.data_dir, name=INDEX_LOCK)
 
     @contextmanager
     def locked(self) -> Iterator[None]:

@@ -21,7 +21,6 @@ from rrag.errors import IndexStateError, InputError, OpsError, StoreBusy
 from rrag.logs import get_logger, log_event
 from rrag.ops import dbfile
 from rrag.ops.files import copy_synced, fsync_path, write_atomic
-from rrag.ops.locks import INDEX_LOCK, acquire_within
 from rrag.ops.manifest import (
     DB_NAME,
     INDEX_FILES,
@@ -33,7 +32,7 @@ from rrag.ops.manifest import (
 )
 from rrag.settings import Settings
 from rrag.store.files import fresh_private_dir, private_dir
-from rrag.sync.jobs import StoreLock
+from rrag.store.locks import INDEX_LOCK, StoreLock, acquire_within
 
 log = get_logger("ops.backup")
 SNAPSHOT_PREFIX = "snapshot-"

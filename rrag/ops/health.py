@@ -17,11 +17,11 @@ import httpx
 from rrag.errors import RragError
 from rrag.logs import redact
 from rrag.ops.consistency import store_consistency
-from rrag.ops.locks import busy_holders
 from rrag.ops.maintenance import store_sizes
 from rrag.ops.swap import recover_restore
 from rrag.settings import Settings
 from rrag.store.db import open_store
+from rrag.store.locks import busy_holders
 from rrag.store.migrations import SCHEMA_VERSION
 from rrag.sync import jobs
 from rrag.sync.client import build_client

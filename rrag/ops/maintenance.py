@@ -22,10 +22,9 @@ from rrag.errors import OpsError, StoreBusy
 from rrag.logs import get_logger, log_event
 from rrag.ops.consistency import store_consistency
 from rrag.ops.files import file_size
-from rrag.ops.locks import INDEX_LOCK, SYNC_LOCK, acquire_within
 from rrag.settings import Settings
 from rrag.store.db import BUSY_TIMEOUT_MS
-from rrag.sync.jobs import StoreLock
+from rrag.store.locks import INDEX_LOCK, SYNC_LOCK, StoreLock, acquire_within
 
 log = get_logger("ops.maintenance")
 STEPS = ("wal_checkpoint", "vacuum", "analyze", "final_checkpoint")

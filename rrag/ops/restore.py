@@ -19,11 +19,11 @@ from rrag.errors import InputError, OpsError
 from rrag.logs import get_logger, log_event
 from rrag.ops.embedder_match import configured_embedder, embedder_mismatch, refusal
 from rrag.ops.files import copy_synced, file_size, fsync_path, human_size, sha256_file
-from rrag.ops.locks import exclusive_store
 from rrag.ops.manifest import DB_NAME, INDEX_META_NAME, read_index_meta, verify_snapshot
 from rrag.ops.swap import STAGING, SWAP_ORDER, SwapPlan, recover_locked, run_swap
 from rrag.settings import Settings
 from rrag.store.files import fresh_private_dir, private_dir
+from rrag.store.locks import exclusive_store
 
 log = get_logger("ops.restore")
 

@@ -28,10 +28,9 @@ from pathlib import Path
 
 from rrag.logs import get_logger, log_event
 from rrag.ops.files import fsync_path, write_atomic
-from rrag.ops.locks import RESTORE_LOCK
 from rrag.ops.manifest import DB_NAME, PAIR_FILES
 from rrag.store.files import private_dir
-from rrag.sync.jobs import StoreLock
+from rrag.store.locks import RESTORE_LOCK, StoreLock
 
 log = get_logger("ops.swap")
 STAGING = ".restore-staging"

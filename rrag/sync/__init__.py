@@ -3,7 +3,6 @@
 from rrag.sync.client import RedmineClient, build_client
 from rrag.sync.jobs import (
     Counters,
-    StoreLock,
     count_by_status,
     create_job,
     get_job,
@@ -18,7 +17,6 @@ from rrag.sync.runner import run_job, run_new_job
 __all__ = [
     "Counters",
     "RedmineClient",
-    "StoreLock",
     "SyncCancelled",
     "SyncEngine",
     "build_client",

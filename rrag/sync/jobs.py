@@ -1,4 +1,4 @@
-"""Job rows: lifecycle, counters, heartbeats, lease recovery and the store lock.
+"""Job rows: lifecycle, counters, heartbeats and lease recovery.
 
 Two kinds of job share the table: ``sync`` (Redmine into the store) and ``extract``
 (the LLM over stored issues, :mod:`rrag.extract`). Jobs conflict with active jobs of
@@ -7,19 +7,16 @@ their own kind on overlapping projects; each kind has its own lock file.
 Lifecycle: ``queued → running → finished | failed | cancelled``. A running job writes a
 heartbeat; :func:`recover_stale_jobs` (run at every start-up) fails any job whose
 heartbeat is older than its lease with ``worker_lost``, so no job stays ``running``
-forever. Only one sync runs against a store at a time: :class:`StoreLock` is an
-``flock`` on ``RRAG_DATA_DIR/sync.lock`` that dies with its process.
+forever. Only one job of a kind runs against a store at a time: its runner holds the
+kind's lock file (:data:`KIND_LOCKS`, :class:`rrag.store.locks.StoreLock`).
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import or_
@@ -28,6 +25,7 @@ from sqlmodel import col, select
 from rrag.errors import InputError, JobConflict, JobNotFound
 from rrag.logs import redact
 from rrag.store.db import Store
+from rrag.store.locks import EXTRACT_LOCK, SYNC_LOCK, StoreLock
 from rrag.store.models import SyncJob
 
 STATUSES = ("queued", "running", "finished", "failed", "cancelled")
@@ -36,7 +34,7 @@ MODES = ("incremental", "full")
 #: job kinds, each with its modes and the lock file its runner holds
 KINDS = ("sync", "extract")
 KIND_MODES = {"sync": MODES, "extract": ("incremental", "force")}
-KIND_LOCKS = {"sync": "sync.lock", "extract": "extract.lock"}
+KIND_LOCKS = {"sync": SYNC_LOCK, "extract": EXTRACT_LOCK}
 
 
 @dataclass
@@ -230,38 +228,6 @@ def recover_stale_jobs(store: Store, lease_s: int) -> list[str]:
         return [j.id for j in jobs]
 
 
-class StoreLock:
-    """An exclusive, process-bound lock on a data directory's sync slot."""
-
-    def __init__(self, data_dir: Path, name: str = "sync.lock") -> None:
-        self.path = Path(data_dir) / name
-        self._fd: int | None = None
-
-    def acquire(self, blocking: bool = False) -> bool:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
-        except BlockingIOError:
-            os.close(fd)
-            return False
-        self._fd = fd
-        return True
-
-    def release(self) -> None:
-        if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
-
-    def held_elsewhere(self) -> bool:
-        """True when another process (or handle) holds the lock right now."""
-        if self.acquire():
-            self.release()
-            return False
-        return True
-
-
 __all__ = [
     "ACTIVE",
     "KINDS",
@@ -270,7 +236,6 @@ __all__ = [
     "MODES",
     "STATUSES",
     "Counters",
-    "StoreLock",
     "check_conflicts",
     "count_by_status",
     "create_job",

@@ -19,6 +19,7 @@ from rrag.errors import JobConflict, RragError
 from rrag.logs import get_logger, log_event
 from rrag.settings import Settings
 from rrag.store.db import Store
+from rrag.store.locks import StoreLock
 from rrag.sync import jobs
 from rrag.sync.client import build_client
 from rrag.sync.pipeline import SyncCancelled, SyncEngine
@@ -118,7 +119,7 @@ def run_new_job(
 @contextmanager
 def _sync_lock(settings: Settings, job_id: str | None = None) -> Iterator[None]:
     """Hold the data dir's sync lock (waiting for it) for the block."""
-    lock = jobs.StoreLock(settings.store.data_dir)
+    lock = StoreLock(settings.store.data_dir)
     if not lock.acquire(blocking=True):  # pragma: no cover - blocking acquire waits
         raise JobConflict("another sync holds the store", job_id=job_id)
     try:

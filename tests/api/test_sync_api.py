@@ -12,7 +12,8 @@ import httpx
 from litestar.testing import TestClient
 
 from rrag.store.db import open_store
-from rrag.sync import StoreLock, get_job
+from rrag.store.locks import StoreLock
+from rrag.sync import get_job
 from tests.api.conftest import APP_TOKEN, OPS_TOKEN, PLAIN_TOKEN, AppFactory, auth
 from tests.sync.fake_redmine import FakeRedmine
 

@@ -16,8 +16,8 @@ from rrag.ops.manifest import seal
 from rrag.retrieval import Retriever
 from rrag.settings import Settings
 from rrag.store.db import open_store
+from rrag.store.locks import StoreLock
 from rrag.store.migrations import SCHEMA_VERSION
-from rrag.sync.jobs import StoreLock
 from tests.conftest import make_settings
 from tests.ops.pairs import pair_state
 

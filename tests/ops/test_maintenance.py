@@ -11,7 +11,7 @@ import pytest
 from rrag.errors import StoreBusy
 from rrag.ops.maintenance import maintenance
 from rrag.settings import Settings
-from rrag.sync.jobs import StoreLock
+from rrag.store.locks import StoreLock
 from tests.ops.test_cli import _cli
 
 

@@ -10,11 +10,10 @@ import pytest
 
 from rrag.errors import InputError, StoreBusy
 from rrag.ops import ServeLock, plan_restore, recover_restore, restore
-from rrag.ops.locks import RESTORE_LOCK
 from rrag.ops.restore import stage_snapshot
 from rrag.ops.swap import ASIDE, INTENT, STAGING, SWAP_ORDER, SwapPlan, begin, swap_steps
 from rrag.settings import Settings
-from rrag.sync.jobs import StoreLock
+from rrag.store.locks import RESTORE_LOCK, StoreLock
 from tests.ops.pairs import pair_state, tree_state
 
 OLD = {"issues": 30}

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from rrag.ops import backup, restore
-from rrag.ops.locks import ServeLock
 from rrag.store.db import open_store
 from rrag.store.files import open_private, private_dir, touch_private
+from rrag.store.locks import ServeLock
 from tests.ops.pairs import make_pair, pair_state
 
 

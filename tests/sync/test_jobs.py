@@ -8,6 +8,7 @@ import pytest
 from rrag.errors import InputError, JobConflict, JobNotFound
 from rrag.settings import Settings
 from rrag.store.db import Store
+from rrag.store.locks import StoreLock
 from rrag.sync import jobs
 from rrag.sync.runner import run_new_job
 from tests.sync.fake_redmine import FakeRedmine
@@ -59,7 +60,7 @@ def test_get_job_errors(store: Store) -> None:
 def test_running_job_without_a_lock_holder_is_recovered(store: Store) -> None:
     job = jobs.create_job(store, "full", None)
     jobs.mark_running(store, job.id)
-    lock = jobs.StoreLock(store.path.parent)
+    lock = StoreLock(store.path.parent)
     assert lock.acquire()
     try:  # a live worker holds the lock: the job is left alone within its lease
         assert jobs.recover_stale_jobs(store, lease_s=60) == []
@@ -75,7 +76,7 @@ def test_expired_heartbeat_is_recovered_even_with_the_lock_held(store: Store) ->
     job = jobs.create_job(store, "full", None)
     jobs.mark_running(store, job.id)
     jobs.update_job(store, job.id, heartbeat_at="2000-01-01T00:00:00.000+00:00")
-    lock = jobs.StoreLock(store.path.parent)
+    lock = StoreLock(store.path.parent)
     assert lock.acquire()
     try:
         assert jobs.recover_stale_jobs(store, lease_s=60) == [job.id]
@@ -106,20 +107,20 @@ def test_a_job_run_in_process_is_never_a_queued_row(
     # died with it, which start-up recovery fails at once. A queued row would wait out the
     # whole lease (tests/sync/test_crash.py caught one).
     rows_at_lock: list[int] = []
-    acquire = jobs.StoreLock.acquire
+    acquire = StoreLock.acquire
 
-    def record(lock: jobs.StoreLock, blocking: bool = False) -> bool:
+    def record(lock: StoreLock, blocking: bool = False) -> bool:
         rows_at_lock.append(len(jobs.list_jobs(store)))
         return acquire(lock, blocking)
 
-    monkeypatch.setattr(jobs.StoreLock, "acquire", record)
+    monkeypatch.setattr(StoreLock, "acquire", record)
     fake = FakeRedmine()
     fake.add_issue(1)
     seen: list[tuple[str, bool]] = []
 
     def first_request(request: httpx.Request) -> httpx.Response:
         (job,) = jobs.list_jobs(store)
-        seen.append((job.status, jobs.StoreLock(settings.store.data_dir).held_elsewhere()))
+        seen.append((job.status, StoreLock(settings.store.data_dir).held_elsewhere()))
         return fake._answer(request, request.url.path)
 
     fake.faults["/"] = [first_request]

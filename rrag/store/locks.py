@@ -1,11 +1,13 @@
-"""Who holds a data directory: the sync, the API server, a restore.
+"""Who holds a data directory: the file locks that guard the store and its index.
 
-Three flock files live in ``RRAG_DATA_DIR`` (flocks die with their process, so a killed
-holder never leaves a stale lock):
+The lock files live in ``RRAG_DATA_DIR`` next to the database they guard. They are
+``flock`` locks, which die with their process, so a killed holder never leaves a
+stale lock:
 
-* ``sync.lock`` — exclusive, held by a running sync (:class:`rrag.sync.jobs.StoreLock`);
-* ``index.lock`` — exclusive, held by :class:`rrag.index.IndexUpdater` while it bumps the
-  store's ``index_generation`` and saves the matching index files;
+* ``sync.lock`` — exclusive, held by a running sync job;
+* ``extract.lock`` — exclusive, held by a running extraction job;
+* ``index.lock`` — exclusive, held by the index updater while it bumps the store's
+  ``index_generation`` and saves the matching index files;
 * ``serve.lock`` — *shared*, held by every API server process for its lifetime
   (:class:`ServeLock`); a restore takes it exclusively, so it fails while any server runs;
 * ``restore.lock`` — exclusive, held by a restore for its whole duration and briefly by
@@ -23,12 +25,45 @@ from pathlib import Path
 
 from rrag.errors import StoreBusy
 from rrag.store.files import private_dir
-from rrag.sync.jobs import StoreLock
 
 SYNC_LOCK = "sync.lock"
+EXTRACT_LOCK = "extract.lock"
 INDEX_LOCK = "index.lock"
 SERVE_LOCK = "serve.lock"
 RESTORE_LOCK = "restore.lock"
+
+
+class StoreLock:
+    """An exclusive, process-bound lock file in a data directory (``sync.lock`` unless
+    named otherwise)."""
+
+    def __init__(self, data_dir: Path, name: str = SYNC_LOCK) -> None:
+        self.path = Path(data_dir) / name
+        self._fd: int | None = None
+
+    def acquire(self, blocking: bool = False) -> bool:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self._fd = fd
+        return True
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def held_elsewhere(self) -> bool:
+        """True when another process (or handle) holds the lock right now."""
+        if self.acquire():
+            self.release()
+            return False
+        return True
 
 
 class ServeLock:
@@ -107,11 +142,13 @@ def busy_holders(data_dir: Path) -> list[str]:
 
 
 __all__ = [
+    "EXTRACT_LOCK",
     "INDEX_LOCK",
     "RESTORE_LOCK",
     "SERVE_LOCK",
     "SYNC_LOCK",
     "ServeLock",
+    "StoreLock",
     "acquire_within",
     "busy_holders",
     "exclusive_store",
