@@ -4,20 +4,29 @@
 Each size runs in its own subprocess (so its peak RSS is its own): it writes synthetic issues
 (a subject of 5-12 words, a description of 20-150 words, two or three notes of 8-80 words;
 words drawn by their frequency in the real redmine.org titles, plus rare made-up words)
-into a fresh store in a temp dir the way the sync does, builds the index with
-``IndexUpdater.drain()`` (chunking, FTS5, embedding, FAISS, atomic save), then times
-``Retriever.search`` for each mode on 200 queries (the user-phrased queries of
-benchmarks/queries/changelog.jsonl, cycled).
+into a fresh store in a temp dir the way the sync does and builds the index with
+``IndexUpdater.drain()`` (chunking, lexical index, embedding, FAISS, atomic save).
 
-    python benchmarks/bench_retrieval_speed.py [--sizes 10000 100000] [--semantic-size 10000]
-        [--worker-thread]
+    python benchmarks/bench_retrieval_speed.py [--queries FILE] [--sizes 10000 100000]
+        [--semantic-size 10000] [--code-root DIR]
+    python benchmarks/bench_retrieval_speed.py --cycled [--worker-thread] [...]
 
-Each mode runs the 200 queries twice: ``first`` starts with the lexical word counts
-forgotten (:class:`rrag.index.termscores.TermCounts`), as a fresh server does, so it pays
-for reading them; ``warm`` is the steady state.
+Default (issue #17): the queries of a JSON-lines file (``{"q": ...}``; default
+benchmarks/queries/unseen-stream.jsonl, 500 unique queries none of which warms anything,
+made by ``make_unseen_stream.py``) are timed each once, in order, per mode in a fresh
+process from its first search on, then once more ("repeat"); the 1% update is timed after
+(``speed_stream.py``). Prints one JSON line per size: build rate, peak RSS, per-mode
+p50/p95/p99 for the stream and its repeat, the update's drain time.
 
-``--worker-thread`` times the queries from a worker thread, as an API handler calls
-``Retriever.search`` (Litestar runs sync handlers in a thread pool), instead of the main one.
+``--cycled`` is the earlier benchmark: ``Retriever.search`` for each mode on 200 queries
+(the user-phrased queries of benchmarks/queries/changelog.jsonl, cycled), run twice per
+mode after one warm-up query: ``first`` with the lexical word counts forgotten (FTS5-era
+``TermCounts``; a no-op where the retriever has none), ``warm`` the steady state. Prints a
+Markdown table. ``--worker-thread`` times them from a worker thread, as an API handler calls
+``Retriever.search`` (Litestar runs sync handlers in a thread pool).
+
+``--code-root DIR`` imports ``rrag`` (and the test seeders) from another checkout, e.g. a
+``git worktree`` of an older commit, so one script measures both (``compare_lexical.py``).
 """
 
 from __future__ import annotations
@@ -38,9 +47,20 @@ import numpy as np
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+
+
+def code_root(argv: list[str]) -> Path:
+    """The checkout whose ``rrag`` is measured: ``--code-root DIR`` or this one. Read before
+    argparse because it must lead ``sys.path`` before anything imports ``rrag``."""
+    if "--code-root" in argv[:-1]:
+        return Path(argv[argv.index("--code-root") + 1]).resolve()
+    return ROOT
+
+
+sys.path.insert(0, str(code_root(sys.argv)))
 CORPUS = ROOT.parent / "shared" / "data" / "redmine-changelog-issues.jsonl"
 QUERY_FILE = ROOT / "benchmarks" / "queries" / "changelog.jsonl"
+STREAM_FILE = ROOT / "benchmarks" / "queries" / "unseen-stream.jsonl"
 MODES = ("lexical", "vector", "hybrid")
 QUERIES = 200
 
@@ -85,16 +105,18 @@ def user_queries() -> list[str]:
     return [json.loads(lines[n % len(lines)])["q"] for n in range(QUERIES)]
 
 
-def synthetic_issues(store: Any, chunks: int, text: Texts, first_id: int = 1) -> int:
-    """Write synthetic issues into project 1 until about ``chunks`` chunks are queued;
-    returns the last issue id."""
+def synthetic_issues(
+    store: Any, chunks: int, text: Texts, first_id: int = 1, batch: int = 500
+) -> int:
+    """Write synthetic issues into project 1, ``batch`` per transaction, until about
+    ``chunks`` chunks are queued; returns the last issue id."""
     from rrag.sync import writer
     from rrag.sync.normalize import issue_bundle
 
     made, iid = 0, first_id - 1
     while made < chunks:
         bundles = []
-        for _ in range(500):
+        for _ in range(batch):
             iid += 1
             notes = [{"id": iid * 10 + j, "notes": text(8, 80)} for j in range(iid % 2 + 2)]
             raw = {
@@ -153,7 +175,8 @@ def timed_queries(retriever: Any, queries: list[str]) -> dict[str, Any]:
     """
     latency: dict[str, Any] = {}
     for mode in MODES:
-        retriever.term_counts.clear()
+        if hasattr(retriever, "term_counts"):  # the FTS5-era word counts (before #17)
+            retriever.term_counts.clear()
         retriever.search(queries[0], mode=mode)  # warm: index load, first-query costs
         for label in ("first", "warm"):
             took = []
@@ -207,9 +230,17 @@ def child(size: int, provider: str, worker_thread: bool = False) -> dict[str, An
 
 
 def run_child(size: int, provider: str, worker_thread: bool) -> dict[str, Any]:
-    flags = ["--worker-thread"] if worker_thread else []
+    flags = ["--provider", provider, "--cycled"] + (["--worker-thread"] if worker_thread else [])
     proc = subprocess.run(
-        [sys.executable, __file__, "--child", str(size), "--provider", provider, *flags],
+        [
+            sys.executable,
+            __file__,
+            "--code-root",
+            str(code_root(sys.argv)),
+            "--child",
+            str(size),
+            *flags,
+        ],
         capture_output=True,
         text=True,
         env={**os.environ, "RRAG_LOG_LEVEL": "WARNING"},
@@ -220,27 +251,15 @@ def run_child(size: int, provider: str, worker_thread: bool) -> dict[str, Any]:
     return result
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
-    parser.add_argument("--semantic-size", type=int, default=10_000, help="0 to skip")
-    parser.add_argument("--worker-thread", action="store_true", help="query from a worker thread")
-    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--provider", default="hashing", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        print(json.dumps(child(args.child, args.provider, args.worker_thread)))
-        return 0
-    runs = [("hashing", s) for s in args.sizes]
-    if args.semantic_size:
-        runs.append(("sentence-transformers", args.semantic_size))
+def cycled_table(runs: list[tuple[str, int]], worker_thread: bool) -> None:
+    """The earlier benchmark (``--cycled``): 200 cycled queries, first and warm passes."""
     print(
         "| embedder | chunks | pass | build s | build chunks/s | lexical p50/p95 ms "
         "| vector p50/p95 ms | hybrid p50/p95 ms | peak RSS MB | index MB | db MB |"
     )
     print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for provider, size in runs:
-        r = run_child(size, provider, args.worker_thread)
+        r = run_child(size, provider, worker_thread)
         for label in ("first", "warm"):
             lat = r["latency"][label]
             times = " | ".join(f"{lat[m][0]:.1f} / {lat[m][1]:.1f}" for m in MODES)
@@ -250,9 +269,64 @@ def main() -> int:
                 f"| {r['peak_rss_mb']} | {r['index_mb']} | {r['db_mb']} |",
                 flush=True,
             )
-    where = "a worker thread" if args.worker_thread else "the main thread"
+    where = "a worker thread" if worker_thread else "the main thread"
     load = os.getloadavg()[0]
     print(f"\nqueries from {where}; {os.cpu_count()} cores; load average {load:.1f} at the end")
+
+
+def stream_runs(runs: list[tuple[str, int]], queries: Path) -> None:
+    """One JSON line per run: the stream of ``queries`` timed from fresh processes."""
+    from speed_stream import spawn
+
+    for provider, size in runs:
+        flags = ["--stream-child", str(size), "--provider", provider, "--queries", str(queries)]
+        result = spawn(Path(__file__), code_root(sys.argv), *flags)
+        result["load_average"] = round(os.getloadavg()[0], 1)
+        print(json.dumps(result), flush=True)
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--semantic-size", type=int, default=10_000, help="0 to skip")
+    parser.add_argument("--queries", type=Path, default=STREAM_FILE, help="JSON lines {q}")
+    parser.add_argument("--cycled", action="store_true", help="the earlier 200 cycled queries")
+    parser.add_argument("--worker-thread", action="store_true", help="query from a worker thread")
+    parser.add_argument("--code-root", type=Path, default=ROOT, help="checkout to measure")
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--stream-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--query-child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--mode", choices=MODES, help=argparse.SUPPRESS)
+    parser.add_argument("--provider", default="hashing", help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = parse_args()
+    if args.child:
+        print(json.dumps(child(args.child, args.provider, args.worker_thread)))
+        return 0
+    import speed_stream
+
+    if args.query_child:
+        result = speed_stream.query_child(args.query_child, args.provider, args.mode, args.queries)
+        print(json.dumps(result))
+        return 0
+    if args.stream_child:
+        result = speed_stream.builder(
+            args.stream_child, args.provider, args.queries, Path(__file__), args.code_root
+        )
+        print(json.dumps(result))
+        return 0
+    if not args.queries.is_file():
+        raise SystemExit(f"{args.queries}: no such query file")
+    runs = [("hashing", s) for s in args.sizes]
+    if args.semantic_size:
+        runs.append(("sentence-transformers", args.semantic_size))
+    if args.cycled:
+        cycled_table(runs, args.worker_thread)
+    else:
+        stream_runs(runs, args.queries.resolve())
     return 0
 
 

@@ -1,0 +1,182 @@
+"""The speed benchmark on a query stream (issue #17): each query once, from a fresh process.
+
+Owns the ``--queries`` mode of ``bench_retrieval_speed.py``. One builder process per size
+writes the synthetic store (``bench_retrieval_speed.fill_store``), builds the index with
+``IndexUpdater.drain()`` and records the build rate and its peak RSS. Then, for each mode, a
+fresh process opens that store and times every query of the stream once, in order, with no
+warm-up: the first timed query is the process's first search. A second pass over the same
+stream ("repeat") follows in the same process. Modes get a process each, so no mode warms
+another's words. Last, the builder rewrites 1% of the chunks (new text for ~1% of the
+issues, as a sync that edits them) and times the ``drain()`` that brings the index up to date.
+
+Nothing here imports ``rrag`` at module level: the caller puts the code under test (``--code
+-root``) first on ``sys.path`` before any import, so the same script measures two checkouts.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MODES = ("lexical", "vector", "hybrid")
+PASSES = ("stream", "repeat")
+UPDATE_FRACTION = 0.01
+
+
+def read_stream(path: Path) -> list[str]:
+    """The ``q`` of each JSON line; a bad line is a one-line error naming it."""
+    queries = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            queries.append(str(json.loads(line)["q"]))
+        except (ValueError, KeyError, TypeError):
+            raise SystemExit(f'{path}:{number}: expected {{"q": text}}') from None
+    if not queries:
+        raise SystemExit(f"{path} has no queries")
+    return queries
+
+
+def percentiles(took: list[float]) -> dict[str, float]:
+    p50, p95, p99 = np.percentile(took, [50, 95, 99])
+    return {
+        "p50": round(float(p50), 2),
+        "p95": round(float(p95), 2),
+        "p99": round(float(p99), 2),
+        "max": round(max(took), 2),
+        "first": round(took[0], 2),
+    }
+
+
+def settings_for(data_dir: Path, provider: str) -> Any:
+    from rrag.settings import EmbeddingSettings
+    from tests.index import seed
+
+    settings = seed.hashing_settings(data_dir)
+    return settings.model_copy(update={"embedding": EmbeddingSettings(provider=provider)})
+
+
+def query_child(data_dir: Path, provider: str, mode: str, stream: Path) -> dict[str, Any]:
+    """Times ``stream`` twice in this (fresh) process; the first timed search is its first."""
+    from bench_retrieval_speed import peak_rss_watcher
+
+    from rrag.retrieval import Retriever
+    from rrag.store.db import open_store
+
+    stop, peak = peak_rss_watcher()
+    queries = read_stream(stream)
+    settings = settings_for(data_dir, provider)
+    store = open_store(settings.store.data_dir)
+    retriever = Retriever(settings, store)
+    result: dict[str, Any] = {}
+    for label in PASSES:
+        took = []
+        for q in queries:
+            started = time.perf_counter()
+            retriever.search(q, k=10, mode=mode)
+            took.append((time.perf_counter() - started) * 1000)
+        result[label] = percentiles(took)
+    store.close()
+    stop.set()
+    result["peak_rss_mb"] = round(peak[0] / 2**20)
+    return result
+
+
+def spawn(script: Path, code_root: Path, *argv: str) -> dict[str, Any]:
+    """Runs ``script`` on ``code_root``'s code in a fresh process; its last stdout line."""
+    proc = subprocess.run(
+        [sys.executable, str(script), "--code-root", str(code_root), *argv],
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode:
+        raise SystemExit(f"{' '.join(argv)} failed:\n{proc.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+def update_one_percent(settings: Any, store: Any, issues: int) -> dict[str, Any]:
+    """Rewrites ~1% of the chunks (whole issues, new text) and times the drain, split into
+    embedding, saving the vector index and the rest (chunk rows and the lexical index)."""
+    from bench_retrieval_speed import Texts, synthetic_issues
+    from sqlalchemy import text
+
+    from rrag.index import IndexUpdater
+
+    with store.session() as session:
+        chunks = int(session.execute(text("SELECT count(*) FROM chunks")).scalar_one())
+    target = max(1, round(chunks * UPDATE_FRACTION))
+    synthetic_issues(store, target, Texts(seed=issues + 1), first_id=issues // 3, batch=10)
+    updater = IndexUpdater(settings, store)
+    spent = {"_embed": 0.0, "_save": 0.0}
+    for name in spent:
+        original = getattr(updater, name)
+
+        def timed(*args: Any, _f: Any = original, _n: str = name) -> Any:
+            started = time.perf_counter()
+            try:
+                return _f(*args)
+            finally:
+                spent[_n] += time.perf_counter() - started
+
+        setattr(updater, name, timed)
+    started = time.perf_counter()
+    stats = updater.drain()
+    total = time.perf_counter() - started
+    return {
+        "chunks_before": chunks,
+        "added": stats["added"],
+        "removed": stats["removed"],
+        "drain_s": round(total, 3),
+        "embed_s": round(spent["_embed"], 3),
+        "vector_save_s": round(spent["_save"], 3),
+        "rest_s": round(total - spent["_embed"] - spent["_save"], 3),
+    }
+
+
+def builder(
+    size: int, provider: str, stream: Path, script: Path, code_root: Path
+) -> dict[str, Any]:
+    """Builds a store of ``size`` chunks, times each mode in a fresh process, then the 1%
+    update; returns the figures and which ``rrag`` ran."""
+    from bench_retrieval_speed import fill_store, peak_rss_watcher
+
+    import rrag
+    from rrag.index import IndexUpdater
+    from rrag.store.db import open_store
+
+    stop, peak = peak_rss_watcher()
+    with tempfile.TemporaryDirectory(prefix="rrag-stream-") as tmp:
+        data_dir = Path(tmp) / "data"
+        settings = settings_for(data_dir, provider)
+        store = open_store(settings.store.data_dir)
+        issues = fill_store(store, size)
+        started = time.perf_counter()
+        stats = IndexUpdater(settings, store).drain()
+        build_s = time.perf_counter() - started
+        build_peak = peak[0]
+        child = ["--query-child", str(data_dir), "--provider", provider, "--queries", str(stream)]
+        latency = {mode: spawn(script, code_root, *child, "--mode", mode) for mode in MODES}
+        update = update_one_percent(settings, store, issues)
+        store.close()
+    stop.set()
+    return {
+        "code": str(Path(rrag.__file__).parents[1]),
+        "provider": provider,
+        "chunks": stats["added"],
+        "queries": len(read_stream(stream)),
+        "build_s": round(build_s, 1),
+        "build_rate": round(stats["added"] / build_s),
+        "build_peak_rss_mb": round(build_peak / 2**20),
+        "builder_peak_rss_mb": round(peak[0] / 2**20),
+        "latency": latency,
+        "update": update,
+    }
