@@ -128,10 +128,10 @@ def timed(retriever: Any, store: Any, answerer: Any, queries: list[str]) -> str:
         ask_ms = (time.perf_counter() - started) * 1000
         started = time.perf_counter()
         retriever.search(q, k=5)
-        if not body["abstained"]:
+        if not body.abstained:
             asked.append(ask_ms)
             searched.append((time.perf_counter() - started) * 1000)
-            generative += body["answerer"] == "ollama"
+            generative += body.answerer == "ollama"
     (a50, a95), (s50, s95) = percentiles(asked), percentiles(searched)
     # what the answer adds to its own retrieval, query by query (paired: same noise)
     d50, d95 = percentiles([a - s for a, s in zip(asked, searched, strict=True)])
@@ -220,16 +220,16 @@ def score_set(store: Any, retriever: Any, answerer: Any, items: list[Any], label
         started = time.perf_counter()
         body = ask(store, retriever.search, item["q"], 5, Caller.default(), None, answerer)
         took.append((time.perf_counter() - started) * 1000)
-        cites = bool(relevant & {c["issue_id"] for c in body["citations"]})
+        cites = bool(relevant & {c.issue_id for c in body.citations})
         found = retriever.search(item["q"], k=5)["results"]
         recalled = bool(relevant & {r["issue_id"] for r in found})
-        answered = not body["abstained"]
+        answered = not body.abstained
         count.update(
             abstained=not answered,
             cites=cites,
             recalled=recalled,
             answered_recalled=answered and recalled,
-            citations=len(body["citations"]) if answered else 0,
+            citations=len(body.citations) if answered else 0,
         )
     n, p50, p95 = len(items), *percentiles(took)
     per_answer = count["citations"] / max(n - count["abstained"], 1)
@@ -272,10 +272,10 @@ def llm(base: Path, questions: int) -> None:
             started = time.perf_counter()
             body = ask(store, retriever.search, item["q"], 5, Caller.default(), None, answerer)
             took.append(time.perf_counter() - started)
-            key = "abstained" if body["abstained"] else body["fallback_reason"] or "generative"
+            key = "abstained" if body.abstained else body.fallback_reason or "generative"
             outcomes[key] += 1
-            dropped += body["guardrails"]["ungrounded_claim"]
-            print(f"- {took[-1]:.1f} s, {key}: {body['answer'][:160]!r}")
+            dropped += body.guardrails.ungrounded_claim
+            print(f"- {took[-1]:.1f} s, {key}: {body.answer[:160]!r}")
         answerer.close()
     p50, p95 = percentiles(took)
     print(f"\n{len(items)} questions; end to end p50 {p50:.1f} s, p95 {p95:.1f} s")

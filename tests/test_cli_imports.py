@@ -8,12 +8,21 @@ import os
 import subprocess
 import sys
 
-from rrag.cli.index_cmds import MODES as CLI_MODES
-from rrag.retrieval import MODES
+from rrag.cli.main import build_parser
+from rrag.retrieval.query import MODES, STATUSES
 
 
-def test_cli_modes_mirror_retrieval_modes() -> None:
-    assert set(CLI_MODES) == set(MODES)
+def _choices(command: str, dest: str) -> tuple[str, ...]:
+    """The argparse choices of ``rrag COMMAND --DEST``."""
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    parser = sub.choices[command]  # type: ignore[index]
+    return tuple(next(a for a in parser._actions if a.dest == dest).choices)
+
+
+def test_the_cli_takes_its_modes_and_statuses_from_the_one_definition() -> None:
+    assert _choices("search", "mode") is MODES
+    assert _choices("eval", "modes") is MODES
+    assert _choices("search", "status") is STATUSES
 
 
 def test_parsing_the_cli_imports_no_heavy_modules() -> None:

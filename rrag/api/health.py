@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from rrag.api.schemas import CheckStatus, Health, HealthDetail, Status
 from rrag.errors import OutboundPolicyError
 from rrag.guardrails import count_events
 from rrag.index import check_consistency, store_generation
@@ -46,7 +47,7 @@ _PLACEHOLDER_KEYS = (
     "apikey",
     "todo",
 )
-_ORDER = {"ok": 0, "degraded": 1, "fail": 2}
+_ORDER: dict[Status, int] = {"ok": 0, "degraded": 1, "fail": 2}
 # scheme://user:password@ — greedy up to the last @ before the path, as urlsplit reads it
 _USERINFO_RX = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/]*@")
 Check = Callable[[], dict[str, Any]]
@@ -102,7 +103,8 @@ def auth_check(token_count: int) -> dict[str, Any]:
     }
 
 
-def combine(checks: dict[str, dict[str, Any]]) -> str:
+def combine(checks: dict[str, dict[str, Any]]) -> Status:
+    """The worst status among ``checks`` (a check without one counts as ``fail``)."""
     worst = max((_ORDER.get(c.get("status", "fail"), 2) for c in checks.values()), default=0)
     return next(name for name, rank in _ORDER.items() if rank == worst)
 
@@ -122,15 +124,15 @@ def without_credentials(value: Any) -> Any:
     return value
 
 
-def public_view(checks: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def public_view(checks: dict[str, dict[str, Any]]) -> Health:
     """What anyone may read: the overall status and one status per check."""
-    statuses = {name: {"status": check.get("status", "fail")} for name, check in checks.items()}
-    return {"status": combine(checks), "checks": statuses}
+    statuses = {name: CheckStatus(status=combine({name: check})) for name, check in checks.items()}
+    return Health(status=combine(checks), checks=statuses)
 
 
-def detail_view(checks: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def detail_view(checks: dict[str, dict[str, Any]]) -> HealthDetail:
     """Every field of every check, for a caller holding a token; never a credential."""
-    return {"status": combine(checks), "checks": without_credentials(checks)}
+    return HealthDetail(status=combine(checks), checks=without_credentials(checks))
 
 
 class HealthRunner:

@@ -1,19 +1,30 @@
-"""Request bodies of the API, with their bounds; unknown fields are rejected (422).
+"""Request bodies and response envelopes of the API; unknown request fields are 422.
 
 The bounds are declared as msgspec constraints so Litestar enforces them and the
-OpenAPI schema at ``/schema`` states them.
+OpenAPI schema at ``/schema`` states them; the search limits and modes come from
+:mod:`rrag.retrieval.query`, where the CLI and the library read them too. Responses are
+the library's own types (:class:`rrag.retrieval.SearchResults`, :class:`rrag.llm.Answer`,
+:class:`rrag.sync.Job`); the envelopes only the API answers with are here.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from msgspec import Meta, Struct
 
+from rrag.retrieval.query import (
+    DEFAULT_ASK_K,
+    DEFAULT_K,
+    DEFAULT_MODE,
+    MAX_K,
+    MAX_QUERY_CHARS,
+    Mode,
+)
+from rrag.sync.job_record import Job, JobKind, JobStatus
+
 MAX_ID = 2**31 - 1
 MAX_IDS = 100
-MAX_K = 100
-MAX_QUERY_CHARS = 2_000
 
 PositiveId = Annotated[int, Meta(ge=1, le=MAX_ID, description="a Redmine id")]
 ProjectIds = Annotated[list[PositiveId], Meta(max_length=MAX_IDS)]
@@ -21,7 +32,7 @@ ProjectIds = Annotated[list[PositiveId], Meta(max_length=MAX_IDS)]
 SyncProjectIds = Annotated[list[PositiveId], Meta(min_length=1, max_length=MAX_IDS)]
 K = Annotated[int, Meta(ge=1, le=MAX_K, description="how many results")]
 QueryText = Annotated[str, Meta(min_length=1, max_length=MAX_QUERY_CHARS)]
-JobStatus = Literal["queued", "running", "finished", "failed", "cancelled"]
+Status = Literal["ok", "degraded", "fail"]
 
 
 class SyncRequest(Struct, forbid_unknown_fields=True):
@@ -43,8 +54,8 @@ class SearchRequest(Struct, forbid_unknown_fields=True):
     """``POST /v1/search``."""
 
     query: QueryText
-    k: K = 10
-    mode: Literal["hybrid", "lexical", "vector"] = "hybrid"
+    k: K = DEFAULT_K
+    mode: Mode = DEFAULT_MODE
     project_ids: ProjectIds | None = None
 
 
@@ -52,22 +63,67 @@ class AskRequest(Struct, forbid_unknown_fields=True):
     """``POST /v1/ask``."""
 
     question: QueryText
-    k: K = 5
+    k: K = DEFAULT_ASK_K
     project_ids: ProjectIds | None = None
+
+
+class SyncStarted(Struct, frozen=True, kw_only=True):
+    """``POST /v1/sync/redmine`` (202): the queued job; read it at ``/v1/sync/jobs/{id}``."""
+
+    job_id: str
+    status: JobStatus
+
+
+class ExtractStarted(Struct, frozen=True, kw_only=True):
+    """``POST /v1/extract`` (202): the queued job, listed with the sync jobs."""
+
+    job_id: str
+    kind: JobKind
+    status: JobStatus
+
+
+class JobList(Struct, frozen=True, kw_only=True):
+    """``GET /v1/sync/jobs``: jobs the caller may see, newest first."""
+
+    jobs: list[Job]
+
+
+class CheckStatus(Struct, frozen=True, kw_only=True):
+    status: Status
+
+
+class Health(Struct, frozen=True, kw_only=True):
+    """``GET /healthz``: the worst status of all checks, and one status per check
+    (``database``, ``sync_jobs``, ``config``, ``index``, ``llm_runtime``, ``guardrails``)."""
+
+    status: Status
+    checks: dict[str, CheckStatus]
+
+
+class HealthDetail(Struct, frozen=True, kw_only=True):
+    """``GET /healthz?detail=1``: every field of every check (each has a ``status``; the
+    other fields depend on the check), with no credential in any of them."""
+
+    status: Status
+    checks: dict[str, dict[str, Any]]
 
 
 __all__ = [
     "MAX_ID",
     "MAX_IDS",
-    "MAX_K",
-    "MAX_QUERY_CHARS",
     "AskRequest",
+    "CheckStatus",
     "ExtractRequest",
-    "JobStatus",
+    "ExtractStarted",
+    "Health",
+    "HealthDetail",
+    "JobList",
     "K",
     "PositiveId",
     "ProjectIds",
     "SearchRequest",
+    "Status",
     "SyncProjectIds",
     "SyncRequest",
+    "SyncStarted",
 ]

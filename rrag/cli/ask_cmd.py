@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import argparse
-import json
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rrag.cli.args import add_project_ids
 from rrag.cli.context import Context
+from rrag.cli.output import print_json
+from rrag.retrieval.query import DEFAULT_ASK_K, MAX_K
+
+if TYPE_CHECKING:
+    from rrag.llm import Answer, Source
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("ask", help="answer a question from the synced issues (with citations)")
     p.add_argument("question")
-    p.add_argument("--k", type=int, default=5, help="issues to answer from (1..100)")
+    p.add_argument(
+        "--k", type=int, default=DEFAULT_ASK_K, help=f"issues to answer from (1..{MAX_K})"
+    )
     add_project_ids(p, "only this project (repeatable)")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
     p.add_argument(
@@ -40,27 +46,27 @@ def cmd_ask(ctx: Context, args: argparse.Namespace) -> int:
     finally:
         answerer.close()
     if args.json:
-        print(json.dumps(result, indent=2))
+        print_json(result)
         return 0
     _print_text(result)
     return 0
 
 
-def _label(source: dict[str, Any]) -> str:
-    if source.get("issue_id") is None:
-        return f"wiki {source.get('wiki_title') or source.get('subject') or ''}".strip()
-    return f"#{source['issue_id']} {source.get('subject') or ''}".strip()
+def _label(source: Source) -> str:
+    if source.issue_id is None:
+        return f"wiki {source.wiki_title or source.subject or ''}".strip()
+    return f"#{source.issue_id} {source.subject or ''}".strip()
 
 
-def _print_text(result: dict[str, Any]) -> None:
-    print(result["answer"])
+def _print_text(result: Answer) -> None:
+    print(result.answer)
     # keyed by URL: wiki pages have no issue id, and a note's URL is its issue's + #change-N
-    labels = {s["url"]: _label(s) for s in result["sources"]}
-    for citation in result["citations"]:
-        label = labels.get(citation["url"].split("#", 1)[0], "")
-        print(f"  [{citation['ref']}] {label}: {citation['url']}")
-    if result["fallback_reason"]:
-        print(f"  (quoted, not generated: {result['fallback_reason']})")
+    labels = {s.url: _label(s) for s in result.sources}
+    for citation in result.citations:
+        label = labels.get(citation.url.split("#", 1)[0], "")
+        print(f"  [{citation.ref}] {label}: {citation.url}")
+    if result.fallback_reason:
+        print(f"  (quoted, not generated: {result.fallback_reason})")
 
 
 __all__ = ["register"]

@@ -5,17 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rrag.cli.args import add_project_ids, redmine_id
 from rrag.cli.context import Context
+from rrag.cli.output import print_json
+from rrag.retrieval.query import DEFAULT_K, DEFAULT_MODE, MAX_K, MODES, STATUSES
 
 if TYPE_CHECKING:
-    from rrag.retrieval import Caller
-
-# rrag.retrieval.MODES, spelled out so that every other command (a `rrag sync` above all)
-# starts without importing numpy and FAISS; tests/test_cli_imports.py keeps them equal.
-MODES = ("hybrid", "lexical", "vector")
+    from rrag.retrieval import Caller, SearchResults
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -32,10 +30,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("search", help="search issues, notes and wiki pages")
     p.add_argument("text")
     _common(p)
-    p.add_argument("--mode", default="hybrid", help=f"one of {', '.join(MODES)}")
+    p.add_argument("--mode", default=DEFAULT_MODE, choices=MODES)
     add_project_ids(p, "only this project (repeatable)")
     p.add_argument("--tracker")
-    p.add_argument("--status", choices=["open", "closed"])
+    p.add_argument("--status", choices=STATUSES)
     p.add_argument("--updated-since", metavar="DATE")
     p.set_defaults(func=cmd_search)
 
@@ -46,8 +44,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("eval", help="recall/MRR/nDCG of each mode on a labelled query file")
     p.add_argument("--queries", required=True, metavar="FILE.jsonl")
-    p.add_argument("--k", type=int, default=10)
-    p.add_argument("--mode", action="append", dest="modes", metavar="MODE")
+    p.add_argument("--k", type=int, default=DEFAULT_K)
+    p.add_argument("--mode", action="append", dest="modes", choices=MODES)
     p.add_argument(
         "--redmine-baseline", action="store_true", help="add a row for Redmine's own /search.json"
     )
@@ -56,7 +54,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--k", type=int, default=10)
+    # checked by the library (exit 2 with its one-line message), like every other limit
+    p.add_argument("--k", type=int, default=DEFAULT_K, help=f"how many results (1..{MAX_K})")
     p.add_argument("--json", action="store_true")
     p.add_argument(
         "--all",
@@ -102,29 +101,30 @@ def cmd_index(ctx: Context, args: argparse.Namespace) -> int:
     return 0 if report["ok"] else 1
 
 
-def _print_results(payload: dict[str, Any], as_json: bool) -> None:
+def _print_results(payload: SearchResults, as_json: bool) -> None:
     if as_json:
-        print(json.dumps(payload, indent=2, ensure_ascii=False))
+        print_json(payload)
         return
-    for n, r in enumerate(payload["results"], start=1):
-        ref = f"#{r['issue_id']}" if r["issue_id"] is not None else f"wiki {r['wiki_title']}"
+    for n, r in enumerate(payload.results, start=1):
+        ref = f"#{r.issue_id}" if r.issue_id is not None else f"wiki {r.wiki_title}"
         print(
-            f"{n:>2}. {ref} [{r['status'] or r['kind']}] {r['subject']}  "
-            f"({r['score']:.3f}, {'+'.join(r['matched_by'])})"
+            f"{n:>2}. {ref} [{r.status or r.kind}] {r.subject}  "
+            f"({r.score:.3f}, {'+'.join(r.matched_by)})"
         )
-        print(f"    {r['url']}")
-        print(f"    {r['snippet']}")
-    print(f"{len(payload['results'])} results, {payload['mode']}, {payload['took_ms']} ms")
-    for key in ("degraded", "note"):  # a fallback or an empty query says why
-        if payload.get(key):
-            print(f"rrag: {key}: {payload[key]}", file=sys.stderr)
+        print(f"    {r.url}")
+        print(f"    {r.snippet}")
+    print(f"{len(payload.results)} results, {payload.mode}, {payload.took_ms} ms")
+    # a fallback or an empty query says why
+    for key, why in (("degraded", payload.degraded), ("note", payload.note)):
+        if why:
+            print(f"rrag: {key}: {why}", file=sys.stderr)
 
 
 def cmd_search(ctx: Context, args: argparse.Namespace) -> int:
-    from rrag.retrieval import Retriever
+    from rrag.retrieval import Retriever, search_results
 
     retriever = Retriever(ctx.settings, ctx.store)
-    payload = retriever.search(
+    found = retriever.search(
         args.text,
         k=args.k,
         mode=args.mode,
@@ -134,16 +134,16 @@ def cmd_search(ctx: Context, args: argparse.Namespace) -> int:
         status=args.status,
         updated_since=args.updated_since,
     )
-    _print_results(payload, args.json)
+    _print_results(search_results(found), args.json)
     return 0
 
 
 def cmd_similar(ctx: Context, args: argparse.Namespace) -> int:
-    from rrag.retrieval import Retriever
+    from rrag.retrieval import Retriever, search_results
 
     retriever = Retriever(ctx.settings, ctx.store)
-    payload = retriever.similar(issue_id=args.issue_id, k=args.k, caller=_caller(ctx, args.see_all))
-    _print_results(payload, args.json)
+    found = retriever.similar(issue_id=args.issue_id, k=args.k, caller=_caller(ctx, args.see_all))
+    _print_results(search_results(found), args.json)
     return 0
 
 

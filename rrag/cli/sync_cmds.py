@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
+import msgspec
+
 from rrag.cli.args import add_project_ids
 from rrag.cli.context import Context
+from rrag.cli.output import print_json
 from rrag.sync import jobs
+from rrag.sync.job_record import Job, SyncRun
 from rrag.sync.runner import run_new_job
 
 
@@ -67,50 +70,49 @@ def cmd_sync(ctx: Context, args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
+    extracted = None
     if ctx.settings.llm.extract_after_sync:
         from rrag.extract import extract_after_sync
 
         extracted = extract_after_sync(ctx.store, ctx.settings, result, index_hook)
-        if extracted is not None:
-            result["extract_job"] = extracted
-    print_job(result, args.json)
-    return 0 if result["status"] == "finished" else 1
+    run = msgspec.convert({**result, "extract_job": extracted}, SyncRun)
+    print_job(run, args.json)
+    return 0 if run.status == "finished" else 1
 
 
-def print_job(job: dict[str, Any], as_json: bool) -> None:
+def print_job(job: Job, as_json: bool) -> None:
     if as_json:
-        print(json.dumps(job, indent=2))
+        print_json(job)
         return
-    counters = " ".join(f"{k}={v}" for k, v in job["counters"].items())
+    counters = " ".join(f"{k}={v}" for k, v in job.counters.items())
     print(
-        f"job {job['job_id']} {job['status']} kind={job['kind']} mode={job['mode']} "
-        f"projects={job['project_ids'] or 'all'}"
+        f"job {job.job_id} {job.status} kind={job.kind} mode={job.mode} "
+        f"projects={job.project_ids or 'all'}"
     )
     print(f"  {counters}")
-    if job.get("error"):
-        print(f"  error: {job['error']['type']}: {job['error']['message']}")
-    if job.get("extract_job"):  # LLM_EXTRACT_AFTER_SYNC
-        print_job(job["extract_job"], False)
+    if job.error:
+        print(f"  error: {job.error.type}: {job.error.message}")
+    if isinstance(job, SyncRun) and job.extract_job:  # LLM_EXTRACT_AFTER_SYNC
+        print_job(job.extract_job, False)
 
 
 def cmd_jobs(ctx: Context, args: argparse.Namespace) -> int:
-    rows = [jobs.job_dict(j) for j in jobs.list_jobs(ctx.store, args.status, args.limit)]
+    rows = [jobs.job_record(j) for j in jobs.list_jobs(ctx.store, args.status, args.limit)]
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print_json(rows)
         return 0
     for row in rows:
-        counters = row["counters"]
         # a sync counts changed issues, an extraction extracted ones
-        done = counters.get("issues_changed", counters.get("extracted", 0))
+        done = row.counters.get("issues_changed", row.counters.get("extracted", 0))
         print(
-            f"{row['job_id']}  {row['kind']:<7}  {row['status']:<9}  {row['mode']:<11}  "
-            f"{row['created_at']}  done={done}"
+            f"{row.job_id}  {row.kind:<7}  {row.status:<9}  {row.mode:<11}  "
+            f"{row.created_at}  done={done}"
         )
     return 0
 
 
 def cmd_job(ctx: Context, args: argparse.Namespace) -> int:
-    print_job(jobs.job_dict(jobs.get_job(ctx.store, args.job_id)), args.json)
+    print_job(jobs.job_record(jobs.get_job(ctx.store, args.job_id)), args.json)
     return 0
 
 

@@ -31,15 +31,16 @@ from sqlalchemy import bindparam, text
 from rrag.errors import InputError
 from rrag.guardrails import KINDS, injection_rules, mask_secrets, record_event
 from rrag.llm.abstain import ABSTAIN_ANSWER, nothing_relevant
-from rrag.llm.answerer import Answerer
+from rrag.llm.answerer import Answerer, Said
+from rrag.llm.citations import Answer, GuardrailCounts, Source
 from rrag.llm.extractive import NO_ANSWER, Passage, answer_extractively
 from rrag.llm.generative import Outcome, answer_generatively
 from rrag.logs import get_logger, log_event
+from rrag.retrieval import query as qv
 from rrag.retrieval.caller import Caller
 from rrag.store.db import Store
 
 log = get_logger("llm.answer")
-MAX_QUESTION_CHARS = 2_000
 MAX_PASSAGES_PER_RESULT = 10
 REFUSAL = (
     "Not answered: the question reads like an instruction to the assistant ({rule}), "
@@ -114,13 +115,15 @@ def _record_masked(store: Store, passages: list[Passage]) -> None:
 
 
 def _check(question: str, k: int) -> str:
+    """The question stripped; the limits are the search's (:mod:`rrag.retrieval.query`)."""
     question = question.strip()
     if not question:
-        raise InputError("question must not be empty")
-    if len(question) > MAX_QUESTION_CHARS:
-        raise InputError(f"question is longer than {MAX_QUESTION_CHARS} characters")
-    if not 1 <= k <= 100:
-        raise InputError(f"k must be between 1 and 100, got {k}")
+        raise InputError("question must not be empty", field="question")
+    if len(question) > qv.MAX_QUERY_CHARS:
+        raise InputError(
+            f"question is longer than {qv.MAX_QUERY_CHARS} characters", field="question"
+        )
+    qv.check_k(k)
     return question
 
 
@@ -129,10 +132,8 @@ def retrieval_mode(found: dict[str, Any]) -> str:
     return "lexical" if found.get("degraded") else str(found.get("mode", "hybrid"))
 
 
-def _answer(
-    answerer: Answerer, question: str, passages: list[Passage], events: list[Any]
-) -> dict[str, Any]:
-    """answer, answerer, grounded, abstained, fallback_reason, citations."""
+def _answer(answerer: Answerer, question: str, passages: list[Passage], events: list[Any]) -> Said:
+    """What the configured answerer says, or the extractive one when it falls back."""
     outcome = Outcome(fallback_reason=answerer.unavailable)
     if answerer.model is not None:
         outcome = answer_generatively(answerer.model, question, passages, answerer.max_tokens)
@@ -148,24 +149,24 @@ def _answer(
                 error=outcome.error,
             )
         if outcome.fallback_reason is None:
-            return {
-                "answer": ABSTAIN_ANSWER if outcome.abstained else outcome.answer,
-                "answerer": answerer.model.provider,
-                "grounded": bool(outcome.citations),
-                "abstained": outcome.abstained,
-                "fallback_reason": None,
-                "citations": outcome.citations,
-            }
+            return Said(
+                answer=ABSTAIN_ANSWER if outcome.abstained else outcome.answer,
+                answerer=answerer.model.provider,
+                grounded=bool(outcome.citations),
+                abstained=outcome.abstained,
+                fallback_reason=None,
+                citations=outcome.citations,
+            )
     draft = answer_extractively(question, passages, relevant_at=answerer.relevant_at)
     events += [(f.kind, f.source, {"pattern": f.pattern}) for f in draft.flags]
-    return {
-        "answer": draft.answer,
-        "answerer": "extractive",
-        "grounded": draft.grounded,
-        "abstained": draft.answer == NO_ANSWER,
-        "fallback_reason": outcome.fallback_reason,
-        "citations": draft.citations,
-    }
+    return Said(
+        answer=draft.answer,
+        answerer="extractive",
+        grounded=draft.grounded,
+        abstained=draft.answer == NO_ANSWER,
+        fallback_reason=outcome.fallback_reason,
+        citations=draft.citations,
+    )
 
 
 def ask(
@@ -176,8 +177,8 @@ def ask(
     caller: Caller,
     project_ids: list[int] | None = None,
     answerer: Answerer | None = None,
-) -> dict[str, Any]:
-    """Answer ``question`` from the top ``k`` issues; the shape of ``rrag ask --json``."""
+) -> Answer:
+    """Answer ``question`` from the top ``k`` issues (``rrag ask``, ``POST /v1/ask``)."""
     started = time.perf_counter()
     answerer = answerer or Answerer()
     question = _check(question, k)
@@ -188,66 +189,71 @@ def ask(
     results, mode = list(found.get("results", [])), retrieval_mode(found)
     events: list[tuple[str, str, dict[str, Any]]] = []
     if nothing_relevant(results, mode, answerer.abstain_score):
-        body = answerer.abstention(ABSTAIN_ANSWER)
+        said = answerer.abstention(ABSTAIN_ANSWER)
     else:
-        body = _answer(answerer, question, load_passages(store, results, caller), events)
+        said = _answer(answerer, question, load_passages(store, results, caller), events)
     for kind, source, detail in events:
         record_event(store, kind, source, detail)
     counted = Counter(kind for kind, _, _ in events)
-    shown = [] if body["abstained"] else results
-    result = {
-        "question": question,
-        **body,
-        "sources": [{key: r.get(key) for key in _SOURCE_KEYS} for r in shown],
-        "guardrails": {kind: counted.get(kind, 0) for kind in KINDS},
+    shown = [] if said.abstained else results
+    result = Answer(
+        question=question,
+        answer=said.answer,
+        answerer=said.answerer,
+        grounded=said.grounded,
+        abstained=said.abstained,
+        fallback_reason=said.fallback_reason,
+        citations=said.citations,
+        sources=[Source(**{key: r.get(key) for key in _SOURCE_KEYS}) for r in shown],
+        guardrails=GuardrailCounts(**{kind: counted[kind] for kind in KINDS if kind in counted}),
         # retrieved passages left out because they read like planted instructions
-        "withheld": sorted({src for kind, src, _ in events if kind == "prompt_injection"}),
-        "retrieval_mode": mode,
-        "took_ms": round((time.perf_counter() - started) * 1000, 1),
-    }
+        withheld=sorted({src for kind, src, _ in events if kind == "prompt_injection"}),
+        retrieval_mode=mode,
+        took_ms=round((time.perf_counter() - started) * 1000, 1),
+    )
     _log(result, len(results))
     return result
 
 
-def _refuse(store: Store, question: str, rules: list[str], started: float) -> dict[str, Any]:
+def _refuse(store: Store, question: str, rules: list[str], started: float) -> Answer:
     """The answer to a question that reads like an instruction to the assistant: a refusal
     naming the rule, no retrieval, no sources; one event per distinct question."""
     digest = hashlib.sha256(" ".join(question.lower().split()).encode()).hexdigest()[:16]
     record_event(
         store, "prompt_injection", f"question:{digest}", {"pattern": rules[0], "rules": rules}
     )
-    result = {
-        "question": question,
-        "answer": REFUSAL.format(rule=rules[0]),
-        "answerer": "guardrail",
-        "grounded": False,
-        "abstained": True,
-        "fallback_reason": "prompt_injection",
-        "citations": [],
-        "sources": [],
-        "guardrails": {kind: int(kind == "prompt_injection") for kind in KINDS},
-        "withheld": [],
-        "retrieval_mode": "none",
-        "took_ms": round((time.perf_counter() - started) * 1000, 1),
-    }
+    result = Answer(
+        question=question,
+        answer=REFUSAL.format(rule=rules[0]),
+        answerer="guardrail",
+        grounded=False,
+        abstained=True,
+        fallback_reason="prompt_injection",
+        citations=[],
+        sources=[],
+        guardrails=GuardrailCounts(prompt_injection=1),
+        withheld=[],
+        retrieval_mode="none",
+        took_ms=round((time.perf_counter() - started) * 1000, 1),
+    )
     _log(result, 0)
     return result
 
 
-def _log(result: dict[str, Any], retrieved: int) -> None:
+def _log(result: Answer, retrieved: int) -> None:
     # the question itself is not logged: it can carry what a user would not want kept
     log_event(
         log,
         "ask_answered",
-        retrieval_mode=result["retrieval_mode"],
-        answerer=result["answerer"],
-        fallback_reason=result["fallback_reason"],
-        abstained=result["abstained"],
-        grounded=result["grounded"],
+        retrieval_mode=result.retrieval_mode,
+        answerer=result.answerer,
+        fallback_reason=result.fallback_reason,
+        abstained=result.abstained,
+        grounded=result.grounded,
         retrieved=retrieved,
-        citations=len(result["citations"]),
-        took_ms=result["took_ms"],
+        citations=len(result.citations),
+        took_ms=result.took_ms,
     )
 
 
-__all__ = ["MAX_QUESTION_CHARS", "SearchFn", "ask", "load_passages", "retrieval_mode"]
+__all__ = ["SearchFn", "ask", "load_passages", "retrieval_mode"]

@@ -13,15 +13,27 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 from rrag.errors import RragError
 from rrag.llm.abstain import abstain_threshold, relevance_bar
+from rrag.llm.citations import Citation
 from rrag.llm.runtime import ChatModel, build_chat_model
 from rrag.logs import get_logger, log_event
 from rrag.settings import Settings
 
 log = get_logger("llm.answer")
+
+
+@dataclass(frozen=True)
+class Said:
+    """What one answerer said: the answer fields of :class:`rrag.llm.citations.Answer`."""
+
+    answer: str
+    answerer: str
+    grounded: bool
+    abstained: bool
+    fallback_reason: str | None
+    citations: list[Citation]
 
 
 @dataclass(frozen=True)
@@ -39,16 +51,11 @@ class Answerer:
     def name(self) -> str:
         return self.model.provider if self.model is not None else "extractive"
 
-    def abstention(self, answer: str) -> dict[str, Any]:
-        """The answer fields of an abstention by this answerer."""
-        return {
-            "answer": answer,
-            "answerer": self.name,
-            "grounded": False,
-            "abstained": True,
-            "fallback_reason": None,
-            "citations": [],
-        }
+    def abstention(self, answer: str) -> Said:
+        """An abstention by this answerer."""
+        return Said(
+            answer, self.name, grounded=False, abstained=True, fallback_reason=None, citations=[]
+        )
 
     def close(self) -> None:
         if self.model is not None:
@@ -70,4 +77,4 @@ def open_answerer(settings: Settings, embedder_provider: str) -> Answerer:
     return Answerer(model, threshold, tokens, relevant_at=bar)
 
 
-__all__ = ["Answerer", "open_answerer"]
+__all__ = ["Answerer", "Said", "open_answerer"]

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from rrag.guardrails import find_injection
+from rrag.llm.citations import Citation
 
 MAX_SENTENCES = 3
 MAX_SENTENCE_CHARS = 400
@@ -63,7 +63,7 @@ class Flag:
 class Draft:
     answer: str
     grounded: bool
-    citations: list[dict[str, Any]] = field(default_factory=list)
+    citations: list[Citation] = field(default_factory=list)
     flags: list[Flag] = field(default_factory=list)
 
 
@@ -170,19 +170,19 @@ def _similar(passage: Passage, relevant_at: float | None) -> bool:
 
 def _draft(chosen: list[tuple[str, Passage]], flags: list[Flag]) -> Draft:
     refs: dict[str, int] = {}
-    citations: list[dict[str, Any]] = []
+    citations: list[Citation] = []
     parts = []
     for sentence, passage in chosen:
         if passage.url not in refs:
             refs[passage.url] = len(refs) + 1
             citations.append(
-                {
-                    "ref": refs[passage.url],
-                    "issue_id": passage.issue_id,
-                    "journal_id": passage.journal_id,
-                    "url": passage.url,
-                    "quote": sentence,
-                }
+                Citation(
+                    ref=refs[passage.url],
+                    issue_id=passage.issue_id,
+                    journal_id=passage.journal_id,
+                    url=passage.url,
+                    quote=sentence,
+                )
             )
         end = "" if sentence.endswith((".", "!", "?")) else "."
         parts.append(f"{sentence}{end} [{refs[passage.url]}]")

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rrag.errors import LLMError, LLMTimeout
+from rrag.llm.citations import Citation
 from rrag.llm.extractive import (
     Flag,
     Passage,
@@ -47,7 +48,7 @@ class Outcome:
     """A generative answer, or why there is none (``fallback_reason``)."""
 
     answer: str = ""
-    citations: list[dict[str, Any]] = field(default_factory=list)
+    citations: list[Citation] = field(default_factory=list)
     abstained: bool = False
     fallback_reason: str | None = None
     #: the runtime's error, one secret-free line, for the log
@@ -158,7 +159,7 @@ def _quote(passages: list[Passage], claims: list[str]) -> str:
     return max(candidates, key=lambda s: overlap(s, said))
 
 
-def _compose(kept: list[Sentence], given: list[Passage]) -> tuple[str, list[dict[str, Any]]]:
+def _compose(kept: list[Sentence], given: list[Passage]) -> tuple[str, list[Citation]]:
     """The answer text with ``[ref]`` markers and one citation per cited URL (a long
     issue's chunks share one URL, so they share one citation)."""
     refs: dict[str, int] = {}
@@ -176,13 +177,13 @@ def _compose(kept: list[Sentence], given: list[Passage]) -> tuple[str, list[dict
         end = "" if sentence.text.endswith((".", "!", "?")) else "."
         parts.append(f"{sentence.text}{end} {''.join(dict.fromkeys(marks))}")
     citations = [
-        {
-            "ref": ref,
-            "issue_id": cited[url][0].issue_id,
-            "journal_id": cited[url][0].journal_id,
-            "url": url,
-            "quote": _quote(cited[url], claims[url]),
-        }
+        Citation(
+            ref=ref,
+            issue_id=cited[url][0].issue_id,
+            journal_id=cited[url][0].journal_id,
+            url=url,
+            quote=_quote(cited[url], claims[url]),
+        )
         for url, ref in refs.items()
     ]
     return " ".join(parts), citations

@@ -1,17 +1,31 @@
-"""Validation of search input and recognition of issue references (``#1234``)."""
+"""Search input: its limits and modes (defined here once), validation, issue references.
+
+The API's request schemas (:mod:`rrag.api.schemas`), the CLI's argparse choices and the
+library's checks all read the limits and modes below, so they cannot drift apart. This
+module imports nothing heavy: the CLI reads it while parsing arguments.
+"""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 
 from rrag.errors import InputError
 
 Mode = Literal["lexical", "vector", "hybrid"]
-MODES: tuple[str, ...] = ("lexical", "vector", "hybrid")
+#: every search mode, in the order evaluations report them
+MODES: tuple[Mode, ...] = get_args(Mode)
+DEFAULT_MODE: Mode = "hybrid"
+Status = Literal["open", "closed"]
+STATUSES: tuple[Status, ...] = get_args(Status)
+#: the longest query or question, in characters
 MAX_QUERY_CHARS = 2000
+#: the most results one search returns (and the most issues an answer reads)
 MAX_K = 100
+DEFAULT_K = 10
+#: how many issues an answer reads by default
+DEFAULT_ASK_K = 5
 NO_WORDS = "the query has no letters or digits: nothing to search for"
 _REFERENCE = re.compile(
     r"^\s*(?:#|issue\s*#?\s*|bug\s*#?\s*|feature\s*#?\s*)(\d{1,9})\s*$", re.IGNORECASE
@@ -45,11 +59,11 @@ def check_k(k: object) -> int:
 def check_mode(mode: object) -> Mode:
     if mode not in MODES:
         raise InputError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}", field="mode")
-    return mode  # type: ignore[return-value]
+    return mode
 
 
 def check_status(status: object) -> str | None:
-    if status not in (None, "open", "closed"):
+    if status is not None and status not in STATUSES:
         raise InputError(
             f"status must be 'open', 'closed' or empty (got {status!r})", field="status"
         )
@@ -79,11 +93,16 @@ def issue_reference(query: str) -> int | None:
 
 
 __all__ = [
+    "DEFAULT_ASK_K",
+    "DEFAULT_K",
+    "DEFAULT_MODE",
     "MAX_K",
     "MAX_QUERY_CHARS",
     "MODES",
     "NO_WORDS",
+    "STATUSES",
     "Mode",
+    "Status",
     "check_k",
     "check_mode",
     "check_query",

@@ -17,8 +17,9 @@ import json
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
+import msgspec
 from sqlalchemy import or_
 from sqlmodel import col, select
 
@@ -27,8 +28,8 @@ from rrag.logs import redact
 from rrag.store.db import Store
 from rrag.store.locks import EXTRACT_LOCK, SYNC_LOCK, StoreLock
 from rrag.store.models import SyncJob
+from rrag.sync.job_record import STATUSES, Job, JobError, JobKind, JobStatus
 
-STATUSES = ("queued", "running", "finished", "failed", "cancelled")
 ACTIVE = ("queued", "running")
 MODES = ("incremental", "full")
 #: job kinds, each with its modes and the lock file its runner holds
@@ -52,27 +53,33 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-def job_dict(job: SyncJob) -> dict[str, Any]:
+def job_record(job: SyncJob) -> Job:
     """The public shape of a job (CLI ``--json`` and the API)."""
     if job.kind == "extract":
-        counters: dict[str, Any] = json.loads(job.extract_counters or "{}")
+        counters: dict[str, int] = json.loads(job.extract_counters or "{}")
     else:
         counters = {k: getattr(job, k) for k in Counters.__dataclass_fields__}
-    error = {"type": job.error_type, "message": job.error_message} if job.error_type else None
-    return {
-        "job_id": job.id,
-        "kind": job.kind,
-        "status": job.status,
-        "mode": job.mode,
-        "project_ids": json.loads(job.project_ids),
-        "counters": counters,
-        "progress": round(job.progress, 4),
-        "created_at": job.created_at,
-        "started_at": job.started_at,
-        "finished_at": job.finished_at,
-        "heartbeat_at": job.heartbeat_at,
-        "error": error,
-    }
+    error = JobError(type=job.error_type, message=job.error_message) if job.error_type else None
+    return Job(
+        job_id=job.id,
+        kind=cast(JobKind, job.kind),  # the row holds what create_job checked
+        status=cast(JobStatus, job.status),
+        mode=job.mode,
+        project_ids=json.loads(job.project_ids),
+        counters=counters,
+        progress=round(job.progress, 4),
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        heartbeat_at=job.heartbeat_at,
+        error=error,
+    )
+
+
+def job_dict(job: SyncJob) -> dict[str, Any]:
+    """:func:`job_record` as plain JSON data, for callers that keep dicts (runbooks)."""
+    data: dict[str, Any] = msgspec.to_builtins(job_record(job))
+    return data
 
 
 def _overlaps(a: list[int] | None, b: list[int] | None) -> bool:
@@ -242,6 +249,7 @@ __all__ = [
     "get_job",
     "heartbeat",
     "job_dict",
+    "job_record",
     "list_jobs",
     "mark_done",
     "mark_running",

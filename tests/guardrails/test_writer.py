@@ -20,7 +20,7 @@ from rrag.guardrails import count_events, flush_events, list_events, record_even
 from rrag.guardrails.events import _write_batch
 from rrag.guardrails.writer import EventWriter
 from rrag.index import IndexUpdater
-from rrag.llm import ask
+from rrag.llm import Answer, ask
 from rrag.retrieval import Caller, Retriever
 from rrag.store.db import BUSY_TIMEOUT_MS, Store, open_store
 from tests.index import seed
@@ -40,7 +40,7 @@ def settings(tmp_path: Path) -> Any:
     return settings
 
 
-def _ask(store: Store, settings: Any) -> dict[str, Any]:
+def _ask(store: Store, settings: Any) -> Answer:
     return ask(store, Retriever(settings, store).search, QUESTION, 5, Caller.default())
 
 
@@ -54,7 +54,7 @@ def test_an_ask_answers_while_another_connection_holds_the_write_lock(settings: 
         took = time.perf_counter() - started
         # a synchronous write would wait the whole busy timeout, then fail "locked"
         assert took < BUSY_TIMEOUT_MS / 1000 / 3
-        assert [s["issue_id"] for s in first["sources"]][:1] == [30] and AWS not in str(first)
+        assert [s.issue_id for s in first.sources][:1] == [30] and AWS not in str(first)
         assert not flush_events(store, timeout=0.2)  # queued, not written yet
         assert count_events(store)["unsafe_content"] == 0  # a reader is not held either
     finally:

@@ -36,10 +36,10 @@ def test_answer_quotes_the_best_sentences_with_citations() -> None:
     draft = answer_extractively("How do I fix the LDAP sign in?", [LDAP, NOTE, GANTT])
     assert draft.grounded
     assert "Setting the bind DN to the full path fixes the LDAP sign in." in draft.answer
-    urls = {c["url"] for c in draft.citations}
+    urls = {c.url for c in draft.citations}
     assert "http://r/issues/10#note-1" in urls and "http://r/issues/11" not in urls
     for citation in draft.citations:
-        assert f"[{citation['ref']}]" in draft.answer
+        assert f"[{citation.ref}]" in draft.answer
 
 
 def test_no_overlap_means_no_answer_rather_than_a_guess() -> None:
@@ -51,7 +51,7 @@ def test_injected_instructions_are_flagged_and_never_quoted() -> None:
     draft = answer_extractively("LDAP sign in password", [INJECTED, LDAP])
     assert "Ignore all previous instructions" not in draft.answer
     assert [(f.kind, f.source) for f in draft.flags] == [("prompt_injection", "issue:12")]
-    assert all(c["issue_id"] != 12 for c in draft.citations)
+    assert all(c.issue_id != 12 for c in draft.citations)
 
 
 words = st.sampled_from(["ldap", "login", "gantt", "export", "pdf", "bind", "error", "user"])
@@ -66,7 +66,8 @@ def test_every_quoted_sentence_comes_from_a_passage(texts: list[str], question: 
     ]
     draft = answer_extractively(" ".join(question), passages)
     for citation in draft.citations:
-        assert citation["quote"] in texts[citation["issue_id"] - 1] or citation["quote"].startswith(
+        assert citation.issue_id is not None
+        assert citation.quote in texts[citation.issue_id - 1] or citation.quote.startswith(
             "Subject"
         )
     assert len(draft.citations) <= 3
@@ -91,7 +92,7 @@ def test_a_paraphrased_top_result_is_quoted_before_lower_ones_sharing_a_word() -
         "Deleting a task from the list deletes its children",
     )
     draft = answer_extractively("right click a ticket to make a child task", passages, 3, 0.5)
-    assert [c["issue_id"] for c in draft.citations] == [1, 2, 3]
+    assert [c.issue_id for c in draft.citations] == [1, 2, 3]
     assert draft.answer.startswith("Allow to add subtask from context menu. [1]")
 
 
@@ -113,7 +114,7 @@ def test_one_quote_per_source_so_a_long_issue_does_not_crowd_out_the_others() ->
     )
     other = Passage(2, "http://r/issues/2", "Gantt export as PNG", "", 1)
     draft = answer_extractively("gantt export", [long_issue, other], 3)
-    assert [c["issue_id"] for c in draft.citations] == [1, 2]
+    assert [c.issue_id for c in draft.citations] == [1, 2]
     assert draft.answer.count("[1]") == 1
 
 

@@ -77,11 +77,11 @@ def test_a_supported_answer_is_kept_with_citations_and_quotes() -> None:
         "Setting the bind DN to the full path fixes the LDAP sign in. [1] "
         "It was fixed in Redmine 5.1.2. [2]"
     )
-    assert [(c["ref"], c["url"], c["journal_id"]) for c in outcome.citations] == [
+    assert [(c.ref, c.url, c.journal_id) for c in outcome.citations] == [
         (1, NOTE.url, 7),
         (2, LDAP.url, None),
     ]
-    assert outcome.citations[1]["quote"] == "It was fixed in Redmine 5.1.2."
+    assert outcome.citations[1].quote == "It was fixed in Redmine 5.1.2."
 
 
 def test_an_invented_version_is_removed_and_recorded() -> None:
@@ -99,7 +99,7 @@ def test_an_invented_version_is_removed_and_recorded() -> None:
 def test_a_citation_to_a_passage_not_retrieved_is_dropped() -> None:
     reply = said(("It was fixed in Redmine 5.1.2.", [1, 5, 7]), ("LDAP works now.", [4]))
     outcome = answer_generatively(Scripted(reply), "LDAP fixed?", [LDAP, NOTE])
-    assert [c["url"] for c in outcome.citations] == [LDAP.url]
+    assert [c.url for c in outcome.citations] == [LDAP.url]
     ((kind, source, detail),) = outcome.events
     assert (kind, source, detail["dropped"]) == ("ungrounded_claim", "none", (4,))
 

@@ -7,17 +7,18 @@ and listed with the sync jobs (``/v1/sync/jobs``), where its ``kind`` is ``extra
 
 from __future__ import annotations
 
-from typing import Any
+from typing import cast
 
 from litestar import post
 from litestar.exceptions import PermissionDeniedException
 from litestar.params import JSONBody
 
 from rrag.api.auth import PrincipalDep
-from rrag.api.schemas import ExtractRequest
+from rrag.api.schemas import ExtractRequest, ExtractStarted
 from rrag.api.scope import sync_scope, visible_conflict, within
 from rrag.api.services import ServicesDep
 from rrag.errors import JobConflict, LLMUnavailable
+from rrag.sync.job_record import JobStatus
 
 ALL_PROJECTS_DENIED = "extracting every project needs an admin token"
 OUT_OF_SCOPE = "this token may not extract one or more of the requested projects"
@@ -32,7 +33,7 @@ OUT_OF_SCOPE = "this token may not extract one or more of the requested projects
 )
 def start_extract(
     data: JSONBody[ExtractRequest], services: ServicesDep, principal: PrincipalDep
-) -> dict[str, Any]:
+) -> ExtractStarted:
     """Queue an extraction and run it in the background; 409 while an overlapping one
     runs, 503 when no LLM is configured."""
     scope = sync_scope(principal, services.store)
@@ -46,7 +47,7 @@ def start_extract(
         job = services.worker.submit_extract(data.project_ids, data.force)
     except JobConflict as conflict:
         raise visible_conflict(scope, conflict) from None
-    return {"job_id": job.id, "kind": job.kind, "status": job.status}
+    return ExtractStarted(job_id=job.id, kind="extract", status=cast(JobStatus, job.status))
 
 
 __all__ = ["start_extract"]

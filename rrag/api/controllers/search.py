@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from litestar import get, post
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from rrag.api.auth import PrincipalDep, allowed_projects
-from rrag.api.schemas import MAX_ID, MAX_K, AskRequest, SearchRequest
+from rrag.api.schemas import MAX_ID, AskRequest, SearchRequest
 from rrag.api.services import ServicesDep, caller_for
-from rrag.llm import ask
-from rrag.llm.answer import retrieval_mode
+from rrag.llm import Answer, ask
 from rrag.logs import get_logger, log_event
+from rrag.retrieval import SearchResults, search_results
+from rrag.retrieval.query import DEFAULT_K, MAX_K
 
 log = get_logger("api.search")
 
@@ -20,20 +21,26 @@ log = get_logger("api.search")
 @post("/v1/search", status_code=200, summary="Search issues", tags=["search"], sync_to_thread=True)
 def search(
     data: JSONBody[SearchRequest], services: ServicesDep, principal: PrincipalDep
-) -> dict[str, Any]:
+) -> SearchResults:
     """The same result shape as ``rrag search --json``."""
     project_ids = allowed_projects(principal, data.project_ids)
-    result: dict[str, Any] = services.retriever().search(
-        data.query, k=data.k, mode=data.mode, caller=caller_for(principal), project_ids=project_ids
+    result = search_results(
+        services.retriever().search(
+            data.query,
+            k=data.k,
+            mode=data.mode,
+            caller=caller_for(principal),
+            project_ids=project_ids,
+        )
     )
     log_event(
         log,
         "search_served",
-        retrieval_mode=retrieval_mode(result),
+        retrieval_mode="lexical" if result.degraded else result.mode,
         requested_mode=data.mode,
         k=data.k,
-        results=len(result.get("results", [])),
-        took_ms=result.get("took_ms"),
+        results=len(result.results),
+        took_ms=result.took_ms,
     )
     return result
 
@@ -47,7 +54,7 @@ def search(
 )
 def ask_question(
     data: JSONBody[AskRequest], services: ServicesDep, principal: PrincipalDep
-) -> dict[str, Any]:
+) -> Answer:
     """A generated answer checked sentence by sentence against its sources (or quoted
     sentences when no LLM is configured or it fails), with ``[n]`` citations; the same
     shape as ``rrag ask --json``. Never a 5xx for a slow or absent LLM runtime."""
@@ -73,12 +80,11 @@ def similar_issues(
     services: ServicesDep,
     principal: PrincipalDep,
     issue_id: Annotated[int, PathParameter(ge=1, le=MAX_ID, description="a Redmine issue id")],
-    k: Annotated[int, QueryParameter(ge=1, le=MAX_K, description="how many results")] = 10,
-) -> dict[str, Any]:
-    result: dict[str, Any] = services.retriever().similar(
-        issue_id=issue_id, k=k, caller=caller_for(principal)
-    )
-    return result
+    k: Annotated[int, QueryParameter(ge=1, le=MAX_K, description="how many results")] = DEFAULT_K,
+) -> SearchResults:
+    """Likely duplicates of an issue (itself left out), best first: the shape of a search."""
+    found = services.retriever().similar(issue_id=issue_id, k=k, caller=caller_for(principal))
+    return search_results(found)
 
 
 __all__ = ["ask_question", "search", "similar_issues"]

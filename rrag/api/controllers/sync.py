@@ -7,17 +7,18 @@ live in :mod:`rrag.api.scope`.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, cast
 
 from litestar import get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from rrag.api.auth import PrincipalDep
-from rrag.api.schemas import JobStatus, SyncRequest
+from rrag.api.schemas import JobList, SyncRequest, SyncStarted
 from rrag.api.scope import check_sync_request, sync_scope, visible_conflict, within
 from rrag.api.services import ServicesDep
 from rrag.errors import JobConflict, JobNotFound
-from rrag.sync import get_job, job_dict, list_jobs
+from rrag.sync import Job, get_job, job_record, list_jobs
+from rrag.sync.job_record import JobStatus
 
 MOST_JOBS = 100  # the most list_jobs returns at once
 
@@ -31,7 +32,7 @@ MOST_JOBS = 100  # the most list_jobs returns at once
 )
 def start_sync(
     data: JSONBody[SyncRequest], services: ServicesDep, principal: PrincipalDep
-) -> dict[str, Any]:
+) -> SyncStarted:
     """Queue a sync and run it in the background; 409 while an overlapping job runs."""
     scope = sync_scope(principal, services.store)
     project_ids = check_sync_request(scope, data.project_ids)
@@ -39,16 +40,14 @@ def start_sync(
         job = services.worker.submit(data.mode, project_ids)
     except JobConflict as conflict:
         raise visible_conflict(scope, conflict) from None
-    return {"job_id": job.id, "status": job.status}
+    return SyncStarted(job_id=job.id, status=cast(JobStatus, job.status))  # "queued"
 
 
 @get("/v1/sync/jobs/{job_id:str}", summary="One sync job", tags=["sync"], sync_to_thread=True)
-def get_sync_job(
-    job_id: FromPath[str], services: ServicesDep, principal: PrincipalDep
-) -> dict[str, Any]:
+def get_sync_job(job_id: FromPath[str], services: ServicesDep, principal: PrincipalDep) -> Job:
     """Lifecycle, counters, progress, timestamps and error details of one job."""
-    job = job_dict(get_job(services.store, job_id))
-    if not within(sync_scope(principal, services.store), job["project_ids"]):
+    job = job_record(get_job(services.store, job_id))
+    if not within(sync_scope(principal, services.store), job.project_ids):
         raise JobNotFound(f"no sync job {job_id}", job_id=job_id)
     return job
 
@@ -59,11 +58,11 @@ def list_sync_jobs(
     principal: PrincipalDep,
     limit: Annotated[int, QueryParameter(ge=1, le=MOST_JOBS, description="at most this many")] = 20,
     status: Annotated[JobStatus | None, QueryParameter(description="only this state")] = None,
-) -> dict[str, Any]:
+) -> JobList:
     scope = sync_scope(principal, services.store)
     # read the most the store lists, then cut: hidden jobs must not eat a scoped caller's page
-    rows = [job_dict(j) for j in list_jobs(services.store, status, MOST_JOBS)]
-    return {"jobs": [row for row in rows if within(scope, row["project_ids"])][:limit]}
+    rows = [job_record(j) for j in list_jobs(services.store, status, MOST_JOBS)]
+    return JobList(jobs=[row for row in rows if within(scope, row.project_ids)][:limit])
 
 
 __all__ = ["get_sync_job", "list_sync_jobs", "start_sync"]
