@@ -1,10 +1,10 @@
-"""Chunk rows and their FTS5 twin, always written together in the caller's transaction.
+"""Chunk rows, written in the caller's transaction; the indexes follow from what changed.
 
 ``chunks.id`` is AUTOINCREMENT, so an id is never reused: a chunk whose text changes gets
 a new id (and a new vector), and the set difference between the store's ids and the
 FAISS ids is exactly what a catch-up must add or remove. A chunk whose text is unchanged
 keeps its id and vector; only its metadata row is updated (a status change re-embeds
-nothing).
+nothing) and its lexical document rewritten (:class:`SourceChange` says which).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
+from rrag.index import textindex
 from rrag.index.chunking import (
     CHUNK_ID_MASK,
     SLOT_SHIFT,
@@ -51,7 +52,6 @@ _INSERT = (
     f"INSERT INTO chunks ({', '.join(_COLUMNS)}) VALUES ({', '.join(':' + c for c in _COLUMNS)})"
 )
 _UPDATE = "UPDATE chunks SET " + ", ".join(f"{c} = :{c}" for c in _COLUMNS) + " WHERE id = :id"
-_FTS_INSERT = "INSERT INTO chunks_fts(rowid, subject, text) VALUES (:id, :subject, :text)"
 _EXISTING = (
     "SELECT id, kind || ':' || COALESCE(journal_id, ''), content_hash FROM chunks "
     "WHERE source_kind = :k AND source_id = :s ORDER BY id"
@@ -65,10 +65,12 @@ def _cursor(session: Session) -> Any:
 
 @dataclass
 class SourceChange:
-    """What one source's rewrite did to the vector side."""
+    """What one source's rewrite did: chunks removed, added (new ids) and updated in place
+    (same id and text, new metadata: the lexical document is rewritten, no vector)."""
 
     removed: list[int] = field(default_factory=list)
     added: list[tuple[int, Chunk]] = field(default_factory=list)
+    updated: list[tuple[int, Chunk]] = field(default_factory=list)
 
 
 def _existing(cursor: Any, kind: str, source_id: int) -> list[tuple[int, str, str]]:
@@ -80,7 +82,6 @@ def delete_ids(session: Session, ids: Sequence[int]) -> None:
     for start in range(0, len(ids), 500):
         part = {f"i{n}": v for n, v in enumerate(ids[start : start + 500])}
         marks = ", ".join(f":{k}" for k in part)
-        session.execute(text(f"DELETE FROM chunks_fts WHERE rowid IN ({marks})"), part)
         session.execute(text(f"DELETE FROM chunks WHERE id IN ({marks})"), part)
 
 
@@ -97,10 +98,11 @@ def replace_source(
         slot = f"{chunk.kind}:{chunk.journal_id if chunk.journal_id is not None else ''}"
         reusable = keep.get((slot, chunk.content_hash))
         if reusable:
-            cursor.execute(_UPDATE, {**chunk.row(), "id": reusable.pop(0)})
+            kept = reusable.pop(0)
+            cursor.execute(_UPDATE, {**chunk.row(), "id": kept})
+            change.updated.append((kept, chunk))
             continue
         new_id = int(cursor.execute(_INSERT, chunk.row()).lastrowid)
-        cursor.execute(_FTS_INSERT, {"id": new_id, "subject": chunk.subject, "text": chunk.text})
         change.added.append((new_id, chunk))
     change.removed = [i for ids in keep.values() for i in ids]
     delete_ids(session, change.removed)
@@ -128,6 +130,12 @@ def row_chunk(row: dict[str, Any]) -> Chunk:
 
 def all_ids(session: Session) -> list[int]:
     return [int(r[0]) for r in session.execute(text("SELECT id FROM chunks ORDER BY id"))]
+
+
+def lexical_digests(session: Session) -> dict[int, int]:
+    """Every chunk id with the digest its lexical document should carry."""
+    rows = session.execute(text(f"SELECT id, {', '.join(textindex.DIGESTED)} FROM chunks"))
+    return {int(row["id"]): textindex.digest(dict(row)) for row in rows.mappings()}
 
 
 def vector_ids(session: Session) -> list[int]:
@@ -170,6 +178,7 @@ __all__ = [
     "all_ids",
     "chunk_rows",
     "delete_ids",
+    "lexical_digests",
     "replace_source",
     "row_chunk",
     "slot_texts",

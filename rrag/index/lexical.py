@@ -1,63 +1,61 @@
-"""FTS5 search over chunk text, with user text escaped before MATCH.
+"""Lexical search on tantivy: the analyzer, the query built from user text and filters.
 
-User input never reaches MATCH as syntax: it is cut into word tokens, each token is
-double-quoted (a quoted string is always a literal phrase in FTS5 syntax), and the tokens
-are OR-ed so a long, conversational query still finds documents that share some of its
-words; bm25 then prefers documents sharing more (and rarer) ones. Quotes, ``NEAR``,
-``*``, ``:``, parentheses and column filters in the user's text are therefore inert.
+The lexical index (``chunks.lexical/`` in the data dir, :mod:`rrag.index.textindex`) holds
+each chunk's subject and text, analysed by :data:`ANALYZER`, and the columns the filters
+read. This module turns a search into one tantivy query and reads back ``(chunk id,
+bm25)``:
 
-Common terms only score, they do not recruit. A conversational query on a large tracker
-carries words ("project", "page", "list") found in a third of all chunks, so an OR over
-every term scores half the index. A term is *common* when it occurs in more than
-``RETRIEVAL_COMMON_TERM_FRACTION`` (default 0.05) of the chunks and in more than
-``COMMON_MIN_ROWS`` of them. When a query has both common and rarer terms, the candidates
-are the chunks containing a rarer term, each with its full bm25 (common terms included);
-what is left out is only chunks whose every matching word is common, whose bm25 is bounded
-by the common terms' small IDF. A query made only of common (or only of rarer) terms
-recruits with all of them. Measured with the 4,231 real titles among 100k chunks
-(benchmarks/bench_lexical_scale.py): recall@10 unchanged on the 73 labelled queries (MRR
-0.215 → 0.213). Small stores (no term in more than ``COMMON_MIN_ROWS`` chunks) are
-unaffected.
+* user text never reaches a query parser: it is cut into word tokens
+  (:func:`query_terms`), each analysed like the index's text, and every resulting term
+  becomes a term query on the subject (boosted, as a subject hit says more) and on the
+  text, OR-ed so a long conversational query still finds chunks sharing some of its words;
+* the caller's visibility and the user's filters (:class:`rrag.retrieval.filters.Filters`)
+  become zero-scored ``Must`` clauses of the same query (:func:`filter_clauses`), so they
+  apply inside the engine before its top-k cut, never after it.
 
-A common term in at least half the chunks is *weightless*: FTS5's bm25 floors its idf at
-1e-6, so it adds under 5e-6 to any score, but its share would span most of the table. It
-is left out unless the query has nothing else.
-
-With :class:`TermStats` (as the retriever runs it), a word's second use in a process
-ranks from its per-chunk counts (:mod:`rrag.index.termscores`), kept across syncs: the
-same scores, bit for bit, as FTS5's, without SQLite scoring again rows it has already
-scored. Reading a word's counts costs about what one FTS5 query over its rows does, so a
-query with a word not used before runs as FTS5 queries instead: the rarer words OR'ed,
-then (rarer) AND (common) for the common words' share, the second on a side read
-(:mod:`rrag.store.reads`) while the first runs. Either way the best ``limit * OVERFETCH``
-are then checked against the caller's filter; when fewer than ``limit`` of them are
-visible, the visible candidates alone are ranked, so a hidden chunk never takes a visible
-one's place.
+Snippet marking and "which query words does this chunk's own text say" use the same
+analyzer (:func:`highlight`, :func:`body_terms`), so stemming and folding agree with the
+search.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from functools import partial
-from typing import Any
+from datetime import datetime
+from functools import cache
+from typing import TYPE_CHECKING
 
-import numpy as np
-from sqlalchemy import Engine, text
-from sqlalchemy.engine import Connection
+import tantivy
+from tantivy import Occur, Query
 
-from rrag.index import termscores
 from rrag.index.hashing import STOP_WORDS
-from rrag.index.termscores import BM25, Shares, TermCounts, Totals, phrase
-from rrag.store import reads
+
+if TYPE_CHECKING:
+    from rrag.retrieval.filters import Filters
 
 MAX_TERMS = 32
-OVERFETCH = 4
+SUBJECT_BOOST = 2.0  # a hit in the subject says more than one deep in a note
 _TOKEN = re.compile(r"\w+", re.UNICODE)
-COMMON_FRACTION = 0.05
-COMMON_MIN_ROWS = 2_000
-MAX_CACHED_TERMS = 50_000  # a long-lived server between syncs: bound the cache, not the terms
+
+#: the analyzer of the subject and text fields, by name: ``folded_en`` is Unicode words,
+#: lower-cased, diacritics folded to ASCII, English (Porter 2) stems, as FTS5's ``porter
+#: unicode61 remove_diacritics 2`` was; ``en_stem`` is tantivy's own (no folding). One
+#: constant so the quality benchmark can switch it; an index built with another analyzer
+#: needs ``rrag index --rebuild`` (the name is recorded in the index, see textindex).
+ANALYZER = "folded_en"
+
+
+@cache
+def analyzer(name: str = ANALYZER) -> tantivy.TextAnalyzer:
+    """The text analyzer registered under ``name`` (built once per process)."""
+    builder = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple()).filter(
+        tantivy.Filter.remove_long(40)
+    )
+    builder = builder.filter(tantivy.Filter.lowercase())
+    if name == "folded_en":
+        builder = builder.filter(tantivy.Filter.ascii_fold())
+    return builder.filter(tantivy.Filter.stemmer("english")).build()
 
 
 def query_terms(query: str) -> list[str]:
@@ -67,303 +65,116 @@ def query_terms(query: str) -> list[str]:
     return (content or tokens)[:MAX_TERMS]
 
 
-def _any(terms: list[str]) -> str:
-    return " OR ".join(phrase(t) for t in terms)
+def stems(query: str) -> list[str]:
+    """The index terms ``query`` searches for: its words, analysed as the index's text."""
+    found: dict[str, None] = {}
+    for term in query_terms(query):
+        found.update(dict.fromkeys(analyzer().analyze(term)))
+    return list(found)[:MAX_TERMS]
 
 
-def fts_query(query: str) -> str | None:
-    """A safe MATCH expression for ``query``; None when it has no word at all."""
-    terms = query_terms(query)
-    return _any(terms) if terms else None
+def text_query(schema: tantivy.Schema, terms: list[str]) -> Query:
+    """Any of ``terms`` in the subject (boosted) or the text: bm25 sums what matches."""
+    clauses: list[tuple[Occur, Query]] = []
+    for term in terms:
+        subject = Query.term_query(schema, "subject", term, index_option="freq")
+        clauses.append((Occur.Should, Query.boost_query(subject, SUBJECT_BOOST)))
+        clauses.append((Occur.Should, Query.term_query(schema, "text", term, index_option="freq")))
+    return Query.boolean_query(clauses)
 
 
-@dataclass
-class TermStats:
-    """What one state of the store knows about words: their row counts and the table's
-    totals (drop it when the store changes), with the per-word counts of
-    :class:`~rrag.index.termscores.TermCounts`, which outlive states and are shared.
+def epoch(value: str | None) -> int | None:
+    """An ISO ``updated_on`` as UTC seconds (None when absent or unreadable)."""
+    if not value:
+        return None
+    try:
+        return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp())
+    except ValueError:
+        return None
 
-    Counting a term's rows is cheap next to scoring them (about 0.2 ms for a common term at
-    100k chunks); the cache makes repeated query words free for the life of one generation.
-    """
 
-    fraction: float = COMMON_FRACTION
-    min_rows: int = COMMON_MIN_ROWS
-    rows: int | None = None
-    df: dict[str, int] = field(default_factory=dict)
-    #: per-word counts, shared by every state of one store (they outlive syncs)
-    counts: TermCounts = field(default_factory=TermCounts)
-    totals: Totals | None = None
-    _alive: np.ndarray | None = None
+def _only(query: Query) -> tuple[Occur, Query]:
+    # a filter adds nothing to the score: the ranking is bm25 alone
+    return (Occur.Must, Query.const_score_query(query, 0.0))
 
-    def common(self, conn: Connection, terms: list[str]) -> list[str]:
-        """The terms (of ``terms``) that are too common to recruit candidates."""
-        if self.rows is None:
-            self.rows = int(conn.execute(text("SELECT COUNT(*) FROM chunks_fts")).scalar_one())
-        cutoff = max(self.min_rows, self.fraction * self.rows)
-        if self.rows <= cutoff:
-            return []
-        return [t for t in terms if self._df(conn, t) > cutoff]
 
-    def weightless(self, conn: Connection, common: list[str]) -> list[str]:
-        """The terms (of ``common``) in at least half the chunks: bm25 gives them no weight.
-
-        FTS5's bm25 floors a phrase's idf, ``log((N - n + 0.5) / (n + 0.5))``, at 1e-6, and it
-        is at most 0 once ``n >= N / 2``; such a term adds under 5e-6 to any score.
-        """
-        rows = self.rows or 0
-        return [t for t in common if 2 * self._df(conn, t) >= rows]
-
-    def first_seen(self, conn: Connection, terms: list[str]) -> list[str]:
-        """The words of ``terms`` no query had used in this process (now marked used).
-
-        Reading a word's counts costs about what one FTS5 query over its rows does (a
-        common word's span tens of thousands of rows), so they are read from a word's
-        second use on: a one-shot ``rrag search`` runs the FTS5 plan and reads none.
-        """
-        seen = self.counts.seen
-        new = [t for t in terms if t not in seen and self.counts.cached(t) is None]
-        if len(seen) + len(new) > MAX_CACHED_TERMS:
-            seen.clear()
-        seen.update(new)
-        return new
-
-    def shares(self, conn: Connection, terms: list[str], side: Engine | None) -> list[Shares]:
-        """Each term's bm25 shares in this state, from its cached counts, patched or read now
-        (the largest reads on side reads of ``side`` when given, while this connection
-        reads the smallest)."""
-        if self.totals is None:
-            self.totals = Totals.read(conn)
-        last_id = self.totals.last_id
-        counts = self.counts
-        stale = sorted(
-            (t for t in terms if (c := counts.cached(t)) is None or c.upto < last_id),
-            key=self._known_df,
-        )
-        later = {
-            t: reads.submit_read(side, partial(self._counts, term=t))
-            for t in reversed(stale[1:])
-            if side is not None
-        }
-        found = {t: self._counts(conn, t) for t in terms if t not in later}
-        found.update({t: f.result() for t, f in later.items()})
-        sizes = counts.sizes(conn, max([last_id, *(c.upto for c in found.values())]))
-        totals = self.totals
-        return [termscores.shares(found[t], sizes, totals, self._df(conn, t)) for t in terms]
-
-    def _counts(self, conn: Connection, term: str) -> termscores.Counts:
-        assert self.totals is not None
-        return self.counts.counts(
-            conn, term, self._df(conn, term), self.totals.last_id, partial(self._alive_ids, conn)
-        )
-
-    def _alive_ids(self, conn: Connection) -> np.ndarray:
-        if self._alive is None:
-            rows = conn.execute(text("SELECT id FROM chunks_fts_docsize ORDER BY id"))
-            self._alive = np.fromiter((int(r[0]) for r in rows), np.int64)
-        return self._alive
-
-    def _known_df(self, term: str) -> int:
-        return self.df.get(term, 0)
-
-    def _df(self, conn: Connection, term: str) -> int:
-        if term not in self.df:
-            if len(self.df) >= MAX_CACHED_TERMS:
-                self.df.clear()
-            self.df[term] = int(
-                conn.execute(
-                    text("SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH :m"),
-                    {"m": phrase(term)},
-                ).scalar_one()
+def filter_clauses(
+    schema: tantivy.Schema, filters: Filters, projects: frozenset[int]
+) -> list[tuple[Occur, Query]]:
+    """The rules of :meth:`Filters.sql` as tantivy clauses (``projects``: non-empty)."""
+    clauses = [_only(Query.term_set_query(schema, "project_id", sorted(projects)))]
+    if not filters.caller.see_private:
+        clauses.append((Occur.MustNot, Query.term_query(schema, "is_private", True)))
+    if filters.tracker:
+        clauses.append(_only(Query.term_query(schema, "tracker", filters.tracker.lower())))
+    if filters.status:
+        closed = filters.status == "closed"
+        clauses.append(_only(Query.term_query(schema, "is_closed", closed)))
+    if filters.updated_since:
+        since = epoch(filters.updated_since)
+        clauses.append(
+            _only(
+                Query.range_query(schema, "updated", tantivy.FieldType.Integer, lower_bound=since)
             )
-        return self.df[term]
+        )
+    return clauses
 
 
 def search(
-    conn: Connection,
+    searcher: tantivy.Searcher,
+    schema: tantivy.Schema,
     query: str,
     limit: int,
-    where: str = "1",
-    params: Mapping[str, Any] | None = None,
-    stats: TermStats | None = None,
-    side: Engine | None = None,
+    filters: Filters,
+    projects: frozenset[int],
 ) -> list[tuple[int, float]]:
-    """Top ``limit`` (chunk id, score) by bm25; ``where`` filters chunks ``c`` before the cut.
-
-    Scores are ``-bm25`` so that higher is better, like the vector side. ``stats`` turns on
-    the common-term policy and the cached shares (module docstring); without it every term
-    recruits and FTS5 ranks the OR query itself. ``side`` lends side reads for scoring
-    words not yet cached; the ranking is the same without it.
-    """
-    terms = query_terms(query)
-    if not terms:
+    """Top ``limit`` (chunk id, bm25) the caller may see, best first, ties by chunk id."""
+    terms = stems(query)
+    if not terms or not projects or limit <= 0:
         return []
-    binds = dict(params or {})
-    if stats is None:
-        return _search_plan(conn, terms, [], limit, where, binds)
-    rare, common = split_terms(conn, terms, stats)
-    if not stats.counts.max_rows or stats.first_seen(conn, rare + common):
-        return _search_plan(conn, rare, common, limit, where, binds, side)
-    shares = stats.shares(conn, rare + common, side)
-    ids, scores = termscores.combine(shares, len(rare))
-    return _visible_best(conn, ids, scores, limit, where, binds)
-
-
-def split_terms(
-    conn: Connection, terms: list[str], stats: TermStats
-) -> tuple[list[str], list[str]]:
-    """``(rarer, common)``: the terms that recruit and score, then those that only score.
-
-    When every term is common (or every term rarer), all recruit: ``common`` is empty.
-    Weightless terms (:meth:`TermStats.weightless`) are left out unless nothing else is left.
-    """
-    common = stats.common(conn, terms)
-    rare = [t for t in terms if t not in common]
-    weightless = stats.weightless(conn, common)
-    if len(weightless) < len(terms):
-        common = [t for t in common if t not in weightless]
-    return (rare, common) if rare else (common, [])
-
-
-def _visible_best(
-    conn: Connection,
-    ids: np.ndarray,
-    scores: np.ndarray,
-    limit: int,
-    where: str,
-    binds: dict[str, Any],
-) -> list[tuple[int, float]]:
-    """The best ``limit`` candidates that pass ``where``: the top few checked first, every
-    candidate only when too few of those pass (a caller who sees little of the tracker)."""
-    if not len(ids):
+    clauses = [(Occur.Must, text_query(schema, terms)), *filter_clauses(schema, filters, projects)]
+    hits = searcher.search(Query.boolean_query(clauses), limit, count=False).hits
+    if not hits:
         return []
-    top = termscores.best(ids, scores, limit * OVERFETCH)
-    shown = _visible(conn, [i for i, _ in top], where, binds)
-    out = [(i, s) for i, s in top if i in shown]
-    if len(out) >= limit or len(top) == len(ids):
-        return out[:limit]
-    allowed = np.fromiter(
-        (
-            int(r[0])
-            for r in conn.execute(text(f"SELECT c.id FROM chunks c WHERE ({where})"), binds)
-        ),
-        np.int64,
-    )
-    keep = np.isin(ids, allowed)
-    return termscores.best(ids[keep], scores[keep], limit)
+    ids = searcher.fast_field_values("chunk_id", [address for _, address in hits])
+    found = [(int(i), float(s)) for (s, _), i in zip(hits, ids, strict=True) if i is not None]
+    return sorted(found, key=lambda hit: (-hit[1], hit[0]))
 
 
-def _visible(conn: Connection, ids: list[int], where: str, binds: dict[str, Any]) -> set[int]:
-    listed = ", ".join(str(int(i)) for i in ids)
-    sql = f"SELECT c.id FROM chunks c WHERE c.id IN ({listed}) AND ({where})"
-    return {int(r[0]) for r in conn.execute(text(sql), binds)}
-
-
-def body_terms(conn: Connection, query: str, ids: list[int]) -> dict[int, set[str]]:
-    """The query terms each of chunks ``ids`` matches in its own text (not its subject).
+def body_terms(query: str, texts: Mapping[int, str]) -> dict[int, set[str]]:
+    """The query words each chunk's own text (``texts``: chunk id -> text) matches.
 
     Every chunk of an issue carries the issue's subject (so a note is found in its issue's
-    context); this tells what a chunk itself says about the query. One FTS5 query per term,
-    restricted to ``ids``, so the tokenizer's stemming applies as in the search.
+    context); this tells what a chunk itself says about the query, stemmed as the search.
     """
-    found: dict[int, set[str]] = {int(i): set() for i in ids}
-    if not ids:
-        return found
-    rowids = ", ".join(str(int(i)) for i in ids)
-    for term in query_terms(query):
-        rows = conn.execute(
-            text(f"SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH :m AND rowid IN ({rowids})"),
-            {"m": f"text : {phrase(term)}"},
-        )
-        for (rowid,) in rows:
-            found[int(rowid)].add(term)
+    words = {term: set(analyzer().analyze(term)) for term in query_terms(query)}
+    found: dict[int, set[str]] = {}
+    for chunk_id, text in texts.items():
+        held = set(analyzer().analyze(text or ""))
+        found[int(chunk_id)] = {term for term, forms in words.items() if forms & held}
     return found
 
 
-def _search_plan(
-    conn: Connection,
-    rare: list[str],
-    common: list[str],
-    limit: int,
-    where: str,
-    binds: dict[str, Any],
-    side: Engine | None = None,
-) -> list[tuple[int, float]]:
-    """FTS5 ranks the words itself: ``rare`` OR'ed, then (``rare``) AND (``common``) for the
-    common words' share, merged; the top ``limit * OVERFETCH`` unfiltered are checked
-    against ``where``, and when too few pass the queries run again joined with the filter.
-    The top ``limit`` is the same as ranking from shares."""
-    plan = [_any(rare)] + ([f"({_any(rare)}) AND ({_any(common)})"] if common else [])
-    fetch = limit * OVERFETCH
-    ranked, complete = _ranked(conn, plan, fetch, None, binds, side)
-    shown = _visible(conn, [i for i, _ in ranked], where, binds) if ranked else set()
-    top = [(i, s) for i, s in ranked if i in shown]
-    if len(top) >= limit or complete:
-        return top[:limit]
-    return _ranked(conn, plan, limit, where, binds, side)[0][:limit]
-
-
-def _ranked(
-    conn: Connection,
-    plan: list[str],
-    n: int,
-    where: str | None,
-    binds: dict[str, Any],
-    side: Engine | None = None,
-) -> tuple[list[tuple[int, float]], bool]:
-    """Merge the plan's queries (a later query's score wins: it covers more phrases).
-
-    Returns the top ``n`` by score, best first, ties by chunk id, and whether every query
-    returned all its matches (nothing beyond them could rank). A row in the first query's
-    top ``n`` but not the second's keeps its partial score, which is below the second's
-    ``n``-th: the top ``n`` itself is exact.
-    """
-    if side is None:
-        results = [_query(conn, match, n, where, binds) for match in plan]
-    else:
-        # each query costs about the same (bm25 for every row it matches), so the later
-        # ones run on side reads while this connection runs the first
-        later = [
-            reads.submit_read(side, partial(_query, match=m, n=n, where=where, binds=binds))
-            for m in plan[1:]
-        ]
-        results = [_query(conn, plan[0], n, where, binds)] + [f.result() for f in later]
-    scores: dict[int, float] = {}
-    complete = True
-    for rows in results:
-        complete = complete and len(rows) < n
-        scores.update(rows)
-    ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
-    return ranked[:n], complete
-
-
-def _query(
-    conn: Connection, match: str, n: int, where: str | None, binds: dict[str, Any]
-) -> list[tuple[int, float]]:
-    """The top ``n`` of FTS5's ranking of ``match``, best first, ties by chunk id."""
-    if where is None:
-        sql = (
-            f"SELECT rowid, {BM25} AS s FROM chunks_fts "
-            "WHERE chunks_fts MATCH :match ORDER BY s, rowid LIMIT :n"
-        )
-    else:
-        sql = (
-            f"SELECT c.id, {BM25} AS s FROM chunks_fts "
-            "JOIN chunks c ON c.id = chunks_fts.rowid "
-            f"WHERE chunks_fts MATCH :match AND ({where}) ORDER BY s, c.id LIMIT :n"
-        )
-    rows = conn.execute(text(sql), {**binds, "match": match, "n": n})
-    return [(int(r[0]), -float(r[1])) for r in rows]
+def highlight(text: str, query: str) -> list[tuple[int, int]]:
+    """Character spans of ``text``'s words that match a query word (as the search does)."""
+    wanted = set(stems(query))
+    if not wanted:
+        return []
+    tokens = analyzer().pre_tokenize(text).tokens
+    return [(t.char_offset_from, t.char_offset_to) for t in tokens if t.text in wanted]
 
 
 __all__ = [
-    "COMMON_FRACTION",
-    "COMMON_MIN_ROWS",
+    "ANALYZER",
     "MAX_TERMS",
-    "TermStats",
+    "SUBJECT_BOOST",
+    "analyzer",
     "body_terms",
-    "fts_query",
+    "epoch",
+    "filter_clauses",
+    "highlight",
     "query_terms",
     "search",
-    "split_terms",
+    "stems",
+    "text_query",
 ]

@@ -1,19 +1,20 @@
-"""Keeping chunks, FTS and FAISS in step with the store: drain, catch-up, rebuild.
+"""Keeping chunks, the lexical index and FAISS in step with the store: drain, catch-up,
+rebuild.
 
 The sync queues changed sources in ``index_queue`` in its own transactions. :meth:`drain`
-turns a batch of queue rows into chunk + FTS rows, deletes those queue rows and bumps the
-store's ``index_generation`` in one transaction; the FAISS file is saved afterwards with
-the same generation. A crash between the two leaves the store ahead of the index, which
-:func:`open_vectors` detects and :meth:`catch_up` repairs from the store: chunk ids are
-never reused, and the FAISS ids a chunk should have follow from its row
+turns a batch of queue rows into chunk rows, deletes those queue rows and bumps the
+store's ``index_generation`` in one transaction; the batch's lexical documents are then
+committed to tantivy with the same generation, and the FAISS file is saved at the end of
+the drain with it. A crash between them leaves the store ahead of an index, which the
+next drain (or :meth:`repair`) detects by generation and repairs from the store: chunk
+ids are never reused, and the FAISS ids a chunk should have follow from its row
 (:func:`rrag.index.chunkstore.vector_ids`), so the set difference of ids says exactly
-what to add and remove; an index saved before a chunk gained a slot is caught up the
-same way.
+what to add and remove; the lexical side compares ids and digests
+(:mod:`rrag.index.lexsync`).
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,20 +22,21 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import text
-from sqlmodel import Session, col, select
 
 from rrag.errors import IndexStateError
 from rrag.index import chunkstore
 from rrag.index.cache import EmbeddingCache
-from rrag.index.chunking import Chunk, issue_chunks, vector_entries, wiki_chunks
+from rrag.index.chunking import Chunk, vector_entries
 from rrag.index.embedders import Embedder, make_embedder
+from rrag.index.lexsync import align_lexical, lexical_generation
 from rrag.index.manifest import REBUILD_HINT, Manifest, heal_sidecar
+from rrag.index.sources import current_hash, load_sources
+from rrag.index.textindex import LexicalWriter, lexical_dir
 from rrag.index.vectors import VectorIndex, load
 from rrag.logs import get_logger, log_event
 from rrag.settings import Settings
 from rrag.store.db import Store
 from rrag.store.locks import INDEX_LOCK, StoreLock
-from rrag.store.models import Extraction, Issue, Journal, Project, WikiPage
 
 log = get_logger("index.updater")
 GENERATION_KEY = "index_generation"
@@ -68,38 +70,6 @@ def open_vectors(settings: Settings, embedder: Embedder, heal: bool = False) -> 
     return vectors
 
 
-def load_sources(
-    session: Session, kind: str, ids: list[int], base_url: str
-) -> dict[int, tuple[str, list[Chunk]]]:
-    """``{source_id: (content hash, chunks)}`` for the sources that still exist."""
-    out: dict[int, tuple[str, list[Chunk]]] = {}
-    if kind == "issue":
-        issues = session.exec(select(Issue).where(col(Issue.id).in_(ids))).all()
-        journals: dict[int, list[Journal]] = {}
-        for j in session.exec(select(Journal).where(col(Journal.issue_id).in_(ids))).all():
-            journals.setdefault(j.issue_id, []).append(j)
-        extracted = _extractions(session, ids)
-        for issue in issues:
-            out[issue.id] = (
-                issue.content_hash,
-                issue_chunks(issue, journals.get(issue.id, []), base_url, extracted.get(issue.id)),
-            )
-        return out
-    pages = session.exec(select(WikiPage).where(col(WikiPage.id).in_(ids))).all()
-    projects = {p.id: p for p in session.exec(select(Project)).all()}
-    for page in pages:
-        project = projects.get(page.project_id)
-        if page.id is not None and project is not None:
-            out[page.id] = (page.content_hash, wiki_chunks(page, project, base_url))
-    return out
-
-
-def _extractions(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
-    """The fields of the issues' successful extractions (rrag.extract), by issue id."""
-    query = select(Extraction).where(col(Extraction.issue_id).in_(ids), Extraction.status == "ok")
-    return {e.issue_id: json.loads(e.fields) for e in session.exec(query).all()}
-
-
 def align(
     vectors: VectorIndex,
     expected: np.ndarray,
@@ -127,14 +97,6 @@ def align(
             ids, texts = chunkstore.slot_texts(session, part)
         vectors.add(ids, embed(texts))
     return len(missing), len(extra)
-
-
-def _current_hash(session: Session, kind: str, source_id: int) -> str | None:
-    table = "issues" if kind == "issue" else "wiki_pages"
-    row = session.execute(
-        text(f"SELECT content_hash FROM {table} WHERE id = :i"), {"i": source_id}
-    ).first()
-    return None if row is None else str(row[0])
 
 
 class IndexUpdater:
@@ -172,12 +134,12 @@ class IndexUpdater:
     def drain(self) -> dict[str, Any]:
         """Apply every queued change; returns counters (sources, added, removed, seconds)."""
         started = time.perf_counter()
-        with self.locked():
+        with self.locked(), self._lexical() as lexical:
             vectors = open_vectors(self.settings, self.embedder, heal=True)
             stats: dict[str, Any] = {"sources": 0, "added": 0, "removed": 0, "repaired": 0}
-            stats["repaired"] = self._catch_up(vectors)
+            stats["repaired"] = self._catch_up(vectors) + self._catch_up_lexical(lexical)
             while batch := self._next_batch():
-                done, added, removed = self._apply(vectors, batch)
+                done, added, removed = self._apply(vectors, lexical, batch)
                 stats["sources"] += done
                 stats["added"] += added
                 stats["removed"] += removed
@@ -203,9 +165,31 @@ class IndexUpdater:
             ).all()
         return [(str(r[0]), int(r[1]), str(r[2])) for r in rows]
 
+    def _lexical(self) -> LexicalWriter:
+        return LexicalWriter(lexical_dir(self.settings.store.data_dir))
+
     def _apply(
-        self, vectors: VectorIndex, batch: list[tuple[str, int, str]]
+        self, vectors: VectorIndex, lexical: LexicalWriter, batch: list[tuple[str, int, str]]
     ) -> tuple[int, int, int]:
+        done, change, generation = self._write_store(batch)
+        # a crash from here on leaves the store ahead of both indexes: the next drain (or
+        # a reader, for the lexical one) catches them up from the store
+        lexical.delete(change.removed)
+        lexical.put((i, c.row()) for i, c in [*change.added, *change.updated])
+        lexical.commit(generation)
+        # Embedding happens after the commit so the write lock is held briefly
+        ids, texts = vector_entries(change.added)
+        embedded = self._embed(texts)
+        vectors.remove_chunks(change.removed)
+        vectors.add(ids, embedded)
+        vectors.manifest.generation = -1  # dirty until saved with the store's generation
+        return done, len(change.added), len(change.removed)
+
+    def _write_store(
+        self, batch: list[tuple[str, int, str]]
+    ) -> tuple[int, chunkstore.SourceChange, int]:
+        """The batch's chunk rows, its queue rows deleted and the generation bumped, in one
+        transaction; returns (sources done, what changed, the new generation)."""
         base = self.settings.redmine.base_url
         with self.store.session() as session:
             loaded: dict[tuple[str, int], tuple[str, list[Chunk]]] = {}
@@ -214,17 +198,17 @@ class IndexUpdater:
                 if ids:
                     for sid, value in load_sources(session, kind, ids, base).items():
                         loaded[(kind, sid)] = value
-        added: list[tuple[int, Chunk]] = []
-        removed: list[int] = []
+        total = chunkstore.SourceChange()
         done = 0
         with self.store.write() as session:
             for kind, sid, op in batch:
                 digest, chunks = loaded.get((kind, sid), (None, []))
-                if digest is not None and _current_hash(session, kind, sid) != digest:
+                if digest is not None and current_hash(session, kind, sid) != digest:
                     continue  # changed since we read it: leave the queue row for next time
                 change = chunkstore.replace_source(session, kind, sid, chunks)
-                added += change.added
-                removed += change.removed
+                total.added += change.added
+                total.updated += change.updated
+                total.removed += change.removed
                 session.execute(
                     text(
                         "DELETE FROM index_queue WHERE source_kind = :k AND "
@@ -235,14 +219,7 @@ class IndexUpdater:
                 done += 1
             generation = store_generation(self.store) + 1
             self.store.set_meta(session, GENERATION_KEY, str(generation))
-        # Embedding happens after the commit so the write lock is held briefly; a crash
-        # here leaves the store ahead of the index, which the next catch-up repairs.
-        ids, texts = vector_entries(added)
-        embedded = self._embed(texts)
-        vectors.remove_chunks(removed)
-        vectors.add(ids, embedded)
-        vectors.manifest.generation = -1  # dirty until saved with the store's generation
-        return done, len(added), len(removed)
+        return done, total, generation
 
     def _catch_up(self, vectors: VectorIndex) -> int:
         """Make the FAISS ids equal the ids the store's chunks should have; returns how many
@@ -268,20 +245,50 @@ class IndexUpdater:
             self._save(vectors, store_generation(self.store))
         return changed
 
+    def _catch_up_lexical(self, lexical: LexicalWriter) -> int:
+        """Make the lexical index the store's chunks at the store's generation; returns how
+        many documents changed."""
+        generation = store_generation(self.store)
+        before = lexical_generation(lexical)
+        if before == generation:
+            return 0
+        written, deleted = align_lexical(lexical, self.store, generation)
+        log_event(
+            log,
+            "lexical_caught_up",
+            written=written,
+            deleted=deleted,
+            from_generation=before,
+            to_generation=generation,
+        )
+        return written + deleted
+
     def _expected_count(self) -> int:
         with self.store.session() as session:
             return chunkstore.vector_count(session)
 
     def repair(self) -> int:
-        """Catch the saved index up with the store (no queue draining)."""
-        with self.locked():
-            return self._catch_up(open_vectors(self.settings, self.embedder, heal=True))
+        """Catch the saved indexes up with the store (no queue draining)."""
+        with self.locked(), self._lexical() as lexical:
+            vectors = open_vectors(self.settings, self.embedder, heal=True)
+            return self._catch_up(vectors) + self._catch_up_lexical(lexical)
+
+    def repair_lexical(self) -> bool:
+        """Catch the lexical index up unless another writer holds ``index.lock`` (which
+        then does it); for a reader that finds it missing or behind. True when done."""
+        if not self._lock.acquire(blocking=False):
+            return False
+        try:
+            with self._lexical() as lexical:
+                self._catch_up_lexical(lexical)
+        finally:
+            self._lock.release()
+        return True
 
     def rebuild(self) -> dict[str, Any]:
         """Drop every chunk and vector, queue every source, and drain with this embedder."""
         with self.locked():
             with self.store.write() as session:
-                session.execute(text("DELETE FROM chunks_fts"))
                 session.execute(text("DELETE FROM chunks"))
                 session.execute(
                     text(
@@ -296,6 +303,9 @@ class IndexUpdater:
                 Manifest(generation, self.embedder.provider, self.embedder.model, self.embedder.dim)
             )
             self._save(fresh, generation)
+            with self._lexical() as lexical:
+                lexical.clear()
+                lexical.commit(generation)
         return self.drain()
 
 

@@ -1,14 +1,16 @@
-"""The long-lived retriever: one embedder and one FAISS index, many concurrent searches.
+"""The long-lived retriever: one embedder, the FAISS and tantivy indexes, many searches.
 
-:class:`Retriever` loads the embedder once and the index on first use. Each search checks
-(cheaply: a ``stat`` and one meta row) whether the index file or the store generation has
-moved; if so it reloads, and when the store is ahead of the saved index (a sync is
-draining, or a crash left a gap) it catches up in memory from the store before serving,
-so results are never served from an index the store has moved past (:mod:`.state`).
+:class:`Retriever` loads the embedder once and the indexes on first use. Each search
+checks (cheaply: two ``stat`` calls and one meta row) whether an index or the store
+generation has moved; if so it reloads, and when the store is ahead of the saved vectors
+(a sync is draining, or a crash left a gap) it catches up in memory from the store before
+serving, so results are never served from an index the store has moved past
+(:mod:`.state`); a lexical index that is missing or behind is caught up on disk when no
+indexer is running (:meth:`rrag.index.IndexUpdater.repair_lexical`).
 
-When the vector index cannot be used, lexical search still answers: hybrid falls back to
-lexical and says so in ``degraded``, vector mode raises IndexStateError. A query without a
-letter or digit matches nothing in any mode (``note`` says why).
+When one index cannot be used, the other still answers: hybrid falls back to one side
+and says so in ``degraded``, the mode needing the missing side raises IndexStateError. A
+query without a letter or digit matches nothing in any mode (``note`` says why).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 from sqlalchemy import text
 
 from rrag.errors import InputError
-from rrag.index import chunkstore, lexical, termscores
+from rrag.index import chunkstore, lexical, textindex
 from rrag.index.chunking import embed_text
 from rrag.index.embedders import Embedder, make_embedder
 from rrag.index.updater import store_generation
@@ -29,7 +31,7 @@ from rrag.retrieval import query as qv
 from rrag.retrieval.caller import Caller
 from rrag.retrieval.filters import Filters
 from rrag.retrieval.results import finders, group, issue_leads
-from rrag.retrieval.state import IndexState, load_state
+from rrag.retrieval.state import IndexState, LexicalOpener, load_state
 from rrag.settings import Settings
 from rrag.store import reads
 from rrag.store.db import Store
@@ -44,8 +46,7 @@ class Retriever:
         self.glossary = glossary.load(settings.retrieval.glossary)
         self._state: IndexState | None = None
         self._reload_lock = threading.Lock()
-        #: per-word lexical counts: kept across reloads (a sync patches them, see termscores)
-        self.term_counts = termscores.TermCounts(settings.retrieval.term_cache_rows)
+        self._lexical = LexicalOpener(settings, store, self.embedder)
 
     # -- index state -------------------------------------------------------------------
     def _signature(self) -> tuple[Any, ...]:
@@ -54,7 +55,8 @@ class Retriever:
             file_sig: tuple[int, ...] = (st.st_ino, st.st_mtime_ns, st.st_size)
         except FileNotFoundError:
             file_sig = ()
-        return (file_sig, store_generation(self.store))
+        lexical_sig = textindex.signature(self._lexical.path)
+        return (file_sig, store_generation(self.store), lexical_sig)
 
     def reload_if_stale(self) -> bool:
         """Reload when the index file or the store generation changed; True if reloaded."""
@@ -68,20 +70,10 @@ class Retriever:
         return True
 
     def _load(self, signature: tuple[Any, ...]) -> IndexState:
-        self.term_counts.belongs_to(self._store_identity(), signature[1])
-        terms = lexical.TermStats(
-            fraction=self.settings.retrieval.common_term_fraction, counts=self.term_counts
+        lexical_index, missing = self._lexical.open(signature[1])
+        return load_state(
+            self.settings, self.store, self.embedder, signature, lexical_index, missing
         )
-        return load_state(self.settings, self.store, self.embedder, signature, terms)
-
-    def _store_identity(self) -> tuple[str, str]:
-        """The store file and when its schema was first made: another store (a data dir
-        made again) must not reuse the counts read from this one."""
-        with self.store.engine.connect() as conn:
-            made = conn.execute(
-                text("SELECT applied_at FROM schema_version WHERE version = 1")
-            ).scalar()
-        return (str(self.settings.store.db_path), str(made))
 
     def _current(self) -> IndexState:
         self.reload_if_stale()
@@ -171,14 +163,19 @@ class Retriever:
         extra: dict[str, str] = {}
         if mode == "vector":
             state.require_vectors()
-        elif mode == "hybrid" and state.vectors is None:
+        elif mode == "lexical":
+            state.require_lexical()
+        elif state.vectors is None:
+            state.require_lexical()
             mode, extra["degraded"] = "lexical", f"lexical results only: {state.unavailable}"
+        elif state.lexical is None:
+            mode, extra["degraded"] = "vector", f"vector results only: {state.lexical_missing}"
         ref = qv.issue_reference(q)
         q = expanded or q
         pool = k * self.settings.retrieval.candidate_multiplier + (4 if exclude else 0)
         with self.store.engine.connect() as conn:
             projects = filters.visible_projects(conn)
-            lex, vec = self._hits(conn, state, q, mode, pool, filters, projects)
+            lex, vec = self._hits(state, q, mode, pool, filters, projects)
             fused = self._fuse(mode, lex, vec, pool)
             if ref is not None:
                 fused = self._reference_first(conn, ref, filters, projects, fused)
@@ -186,7 +183,7 @@ class Retriever:
             # every chunk returned passes the filter on the row read now, whatever the
             # (older) metadata the vector side was filtered with said: fail closed
             rows = {i: r for i, r in rows.items() if filters.admits(r, projects)}
-            fused = issue_leads(fused, rows, lambda ids: lexical.body_terms(conn, q, ids))
+            fused = issue_leads(fused, rows, lambda ids: _body_terms(q, ids, rows))
             names: dict[int, str] = dict(conn.execute(text("SELECT id, name FROM projects")).all())
         if exclude is not None:
             rows = {i: r for i, r in rows.items() if r["issue_id"] != exclude}
@@ -197,7 +194,6 @@ class Retriever:
 
     def _hits(
         self,
-        conn: Any,
         state: IndexState,
         q: str,
         mode: str,
@@ -208,16 +204,15 @@ class Retriever:
         """Lexical and vector candidates (each side empty when ``mode`` leaves it out)."""
         lex: list[tuple[int, float]] = []
         vec: list[tuple[int, float]] = []
-        # hybrid: the FAISS search and lexical's second FTS5 query run on side workers
-        # while this thread runs the first FTS5 query (rrag.store.reads)
+        # hybrid: the FAISS search runs on a side worker while this thread asks tantivy
+        # (both release the GIL; rrag.store.reads)
         vec_later = (
             reads.submit(lambda: self._vector(state, q, pool, filters, projects))
             if mode == "hybrid"
             else None
         )
         if mode in ("lexical", "hybrid"):
-            where, params = filters.sql(projects)
-            lex = lexical.search(conn, q, pool, where, params, state.terms, side=self.store.engine)
+            lex = state.require_lexical().search(q, pool, filters, projects)
         if vec_later is not None:
             vec = vec_later.result()
         elif mode == "vector":
@@ -267,6 +262,10 @@ class Retriever:
             return fused
         top = (fused[0][1] if fused else 0.0) + 1.0
         return [(int(row[0]), top)] + [(i, s) for i, s in fused if i != int(row[0])]
+
+
+def _body_terms(q: str, ids: list[int], rows: dict[int, dict[str, Any]]) -> dict[int, set[str]]:
+    return lexical.body_terms(q, {i: rows[i]["text"] for i in ids if i in rows})
 
 
 def _ms_since(started: float) -> float:

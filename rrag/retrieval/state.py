@@ -1,5 +1,6 @@
 """What searches read between two reloads: the vectors, the chunk metadata that filters
-them, and the lexical term counts, for one (index file, store generation) signature.
+them, and the lexical index, for one (index file, store generation, lexical commit)
+signature.
 
 A vector index that cannot be used (corrupt or truncated file, another embedder's, too far
 behind the store) does not take the state down: ``vectors`` is None and ``unavailable``
@@ -11,6 +12,12 @@ vector ids the in-memory catch-up aligns to, so every vector the state holds bel
 chunk the metadata knows. ``covered`` checks that once per state: a search lets FAISS run
 unfiltered only when the caller may see every chunk in the metadata *and* the metadata
 covers every vector (fail closed).
+
+The lexical index is one tantivy reader per retriever (:class:`LexicalOpener`), reloaded
+when a commit changes it. One missing or behind the store is caught up on disk first,
+when no indexer holds ``index.lock`` (the one that does is catching it up already): a
+store made before the lexical index existed gets it on its first search, with one log
+line saying so.
 """
 
 from __future__ import annotations
@@ -23,11 +30,12 @@ from typing import Any
 import numpy as np
 
 from rrag.errors import IndexStateError
-from rrag.index import chunkstore, lexical
+from rrag.index import chunkstore
 from rrag.index.chunking import CHUNK_ID_MASK
 from rrag.index.embedders import Embedder
 from rrag.index.manifest import REBUILD_HINT
-from rrag.index.updater import align, open_vectors
+from rrag.index.textindex import REBUILD, LexicalIndex, lexical_dir
+from rrag.index.updater import IndexUpdater, align, open_vectors
 from rrag.index.vectors import VectorIndex
 from rrag.logs import get_logger, log_event
 from rrag.retrieval.filters import ChunkMeta
@@ -39,6 +47,7 @@ MAX_MEMORY_CATCH_UP = 20_000
 #: the client's word for an index file that cannot be read: the file named within the data
 #: dir (an absolute path tells a client how the server is laid out)
 UNREADABLE = f"vector index unreadable (chunks.index in RRAG_DATA_DIR): {REBUILD_HINT}"
+LEXICAL_MISSING = f"no usable lexical index (chunks.lexical in RRAG_DATA_DIR): {REBUILD}"
 
 
 @dataclass(frozen=True)
@@ -46,10 +55,11 @@ class IndexState:
     vectors: VectorIndex | None
     meta: ChunkMeta
     signature: tuple[Any, ...]
-    #: term counts for this generation (lexical's common-term policy)
-    terms: lexical.TermStats
+    lexical: LexicalIndex | None
     #: why ``vectors`` is None, safe to show a client
     unavailable: str | None = None
+    #: why ``lexical`` is None, safe to show a client
+    lexical_missing: str | None = None
 
     @cached_property
     def covered(self) -> bool:
@@ -64,6 +74,50 @@ class IndexState:
             raise IndexStateError(self.unavailable or UNREADABLE)
         return self.vectors
 
+    def require_lexical(self) -> LexicalIndex:
+        """The lexical index, or the IndexStateError that says why there is none."""
+        if self.lexical is None:
+            raise IndexStateError(self.lexical_missing or LEXICAL_MISSING)
+        return self.lexical
+
+
+class LexicalOpener:
+    """The retriever's one reader of the lexical index, opened, reloaded and (when it is
+    missing or behind the store) caught up by :meth:`open`."""
+
+    def __init__(self, settings: Settings, store: Store, embedder: Embedder) -> None:
+        self.settings, self.store, self.embedder = settings, store, embedder
+        self.path = lexical_dir(settings.store.data_dir)
+        self._reader: LexicalIndex | None = None
+
+    def open(self, generation: int) -> tuple[LexicalIndex | None, str | None]:
+        """The reader at its latest commit, caught up with store ``generation`` if it can
+        be; or None and why not (in words for a client)."""
+        reader = self._read()
+        if reader is None or reader.generation() != generation:
+            log_event(
+                log,
+                "lexical_catch_up",
+                reason="missing" if reader is None else "behind the store",
+                generation=generation,
+            )
+            if IndexUpdater(self.settings, self.store, self.embedder).repair_lexical():
+                reader = self._read()
+        if reader is None:
+            return None, LEXICAL_MISSING
+        return reader, None
+
+    def _read(self) -> LexicalIndex | None:
+        try:
+            if self._reader is None:
+                self._reader = LexicalIndex(self.path)
+            else:
+                self._reader.reload()
+        except (IndexStateError, ValueError) as exc:
+            log_event(log, "lexical_unavailable", logging.ERROR, error=str(exc))
+            self._reader = None
+        return self._reader
+
 
 def client_message(exc: IndexStateError, settings: Settings) -> str:
     """``exc`` in words for a client: an error about a file becomes :data:`UNREADABLE`."""
@@ -77,7 +131,8 @@ def load_state(
     store: Store,
     embedder: Embedder,
     signature: tuple[Any, ...],
-    terms: lexical.TermStats,
+    lexical: LexicalIndex | None = None,
+    lexical_missing: str | None = None,
 ) -> IndexState:
     """Load the state for ``signature``; the vectors are caught up with the store in memory."""
     vectors, unavailable = _open(settings, embedder)
@@ -104,7 +159,7 @@ def load_state(
             provider=embedder.provider,
             model=embedder.model,
         )
-    return IndexState(vectors, meta, signature, terms, unavailable)
+    return IndexState(vectors, meta, signature, lexical, unavailable, lexical_missing)
 
 
 def _open(settings: Settings, embedder: Embedder) -> tuple[VectorIndex | None, str | None]:
@@ -121,9 +176,11 @@ def _unusable(exc: IndexStateError, settings: Settings) -> str:
 
 
 __all__ = [
+    "LEXICAL_MISSING",
     "MAX_MEMORY_CATCH_UP",
     "UNREADABLE",
     "IndexState",
+    "LexicalOpener",
     "client_message",
     "load_state",
 ]

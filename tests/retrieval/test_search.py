@@ -11,7 +11,8 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from rrag.errors import InputError
-from rrag.index import IndexUpdater, open_vectors
+from rrag.index import IndexUpdater
+from rrag.index.textindex import LexicalIndex, lexical_dir
 from rrag.retrieval import Caller
 from rrag.store.db import Store
 from tests.index import seed
@@ -179,10 +180,13 @@ def test_store_ahead_of_saved_index_is_caught_up_not_served_stale(world: Any) ->
     retriever.search("ldap")
     seed.issue(store, 20, "Brand new quokka feature", "quokka", project_id=1)
     updater = IndexUpdater(settings, store)
-    # apply the queue to the store but never save FAISS: the crash window of a drain
-    updater._apply(open_vectors(settings, updater.embedder), updater._next_batch())
+    # apply the queue to the store but write neither index: the crash window of a drain
+    updater._write_store(updater._next_batch())
     assert _ids(retriever.search("quokka", mode="vector"))[0] == 20
     assert _store_gen(store) != json.loads(settings.store.index_meta_path.read_text())["generation"]
+    # the lexical index is caught up on disk by the reader (no indexer was running)
+    assert _ids(retriever.search("quokka", mode="lexical"))[0] == 20
+    assert LexicalIndex(lexical_dir(settings.store.data_dir)).generation() == _store_gen(store)
 
 
 def _store_gen(store: Store) -> int:

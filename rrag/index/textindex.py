@@ -1,0 +1,294 @@
+"""The tantivy index on disk (``DATA_DIR/chunks.lexical/``): its schema, reader and writer.
+
+One document per chunk: ``chunk_id`` (the store's row id, never reused), the analysed
+``subject`` and ``text`` (:data:`rrag.index.lexical.ANALYZER`), and the columns the
+filters read (project, privacy, tracker, closed, updated, kind, issue id) plus a
+``digest`` of everything indexed, so a catch-up can tell a chunk whose metadata changed
+under the same id. One more document, ``chunk_id`` 0, records the store's
+``index_generation`` the commit belongs to and the index's :data:`FORMAT`: tantivy's
+Python bindings do not expose the commit payload, and a document committed with the
+changes is just as atomic (a crash leaves the old commit or the new one, each with its
+own generation).
+
+Only :class:`rrag.index.IndexUpdater` writes, under ``index.lock``, through
+:class:`LexicalWriter` (tantivy's own writer lock in the directory backs that up). Readers
+(:class:`LexicalIndex`) reload by hand when ``meta.json`` changes (a ``stat`` per search,
+as for ``chunks.index``), so a commit by another process is seen on the next search.
+tantivy creates its files with the process umask: the directory is made 0700 first and
+every file in it is made owner-only after each commit and merge.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import zlib
+from collections.abc import Iterable, Mapping
+from functools import cache
+from hashlib import blake2b
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+import tantivy
+
+from rrag.errors import IndexStateError
+from rrag.index import lexical
+from rrag.store.files import make_private, private_dir
+
+LEXICAL_DIR = "chunks.lexical"
+META_ID = 0  # chunk ids start at 1 (AUTOINCREMENT): 0 is the generation document
+#: the indexing arena, for one indexing thread (tantivy wants at least 15 MB a thread);
+#: more only makes fewer, larger segments before merging, and counts against peak RSS
+WRITER_HEAP = 48_000_000
+#: schema and analyzer together: an index of another format is rebuilt, not misread
+FORMAT = zlib.crc32(f"rrag-lexical-1/{lexical.ANALYZER}".encode())
+REBUILD = "run `rrag index` (or `rrag index --rebuild`)"
+#: the chunk columns a lexical document is made of, besides the id (text: content_hash)
+DIGESTED = (
+    "project_id",
+    "is_private",
+    "tracker",
+    "is_closed",
+    "kind",
+    "issue_id",
+    "updated_on",
+    "subject",
+    "content_hash",
+)
+
+
+def lexical_dir(data_dir: Path) -> Path:
+    return Path(data_dir) / LEXICAL_DIR
+
+
+@cache
+def schema() -> tantivy.Schema:
+    name, raw = lexical.ANALYZER, "raw"
+    return (
+        tantivy.SchemaBuilder()
+        .add_integer_field("chunk_id", indexed=True, fast=True)
+        .add_text_field("subject", tokenizer_name=name, index_option="freq")
+        .add_text_field("text", tokenizer_name=name, index_option="freq")
+        .add_integer_field("project_id", indexed=True)
+        .add_boolean_field("is_private", indexed=True)
+        .add_text_field("tracker", tokenizer_name=raw, index_option="basic")
+        .add_boolean_field("is_closed", indexed=True)
+        .add_integer_field("updated", indexed=True, fast=True)
+        .add_text_field("kind", tokenizer_name=raw, index_option="basic")
+        .add_integer_field("issue_id", indexed=True)
+        .add_integer_field("digest", fast=True)
+        .add_integer_field("generation", fast=True)
+        .add_integer_field("format", fast=True)
+        .build()
+    )
+
+
+def digest(row: Mapping[str, Any]) -> int:
+    """A 56-bit digest of what a chunk's document holds besides its id (fits an i64).
+
+    The same for a chunk row read back from SQLite (booleans as 0/1) and ``Chunk.row()``.
+    """
+    parts = [_plain(row.get(c)) for c in DIGESTED]
+    return int.from_bytes(blake2b("\x1f".join(parts).encode(), digest_size=7).digest(), "big")
+
+
+def _plain(value: Any) -> str:
+    if value is None:
+        return ""
+    return str(int(value)) if isinstance(value, bool | int) else str(value)
+
+
+def document(chunk_id: int, row: Mapping[str, Any]) -> tantivy.Document:
+    """The document of chunk ``chunk_id`` from its row (a chunk row or ``Chunk.row()``)."""
+    doc = tantivy.Document()
+    doc.add_integer("chunk_id", int(chunk_id))
+    doc.add_text("subject", row.get("subject") or "")
+    doc.add_text("text", row.get("text") or "")
+    doc.add_integer("project_id", int(row["project_id"]))
+    doc.add_boolean("is_private", bool(row.get("is_private")))
+    doc.add_text("tracker", (row.get("tracker") or "").lower())
+    doc.add_boolean("is_closed", bool(row.get("is_closed")))
+    updated = lexical.epoch(row.get("updated_on"))
+    if updated is not None:
+        doc.add_integer("updated", updated)
+    doc.add_text("kind", str(row.get("kind") or ""))
+    if row.get("issue_id") is not None:
+        doc.add_integer("issue_id", int(row["issue_id"]))
+    doc.add_integer("digest", digest(row))
+    return doc
+
+
+def _open(path: Path) -> tantivy.Index:
+    try:
+        index = tantivy.Index.open(str(path))
+    except (ValueError, OSError) as exc:
+        raise IndexStateError(
+            f"the lexical index at {path} cannot be opened ({exc}): {REBUILD}", path=str(path)
+        ) from None
+    index.register_tokenizer(lexical.ANALYZER, lexical.analyzer())
+    return index
+
+
+def tighten(path: Path) -> None:
+    """Make every file tantivy wrote in ``path`` owner-only (it uses the umask)."""
+    for entry in os.scandir(path):
+        make_private(Path(entry.path))
+
+
+def signature(path: Path) -> tuple[int, ...]:
+    """Changes with every commit (tantivy replaces ``meta.json``); () without an index."""
+    try:
+        st = (Path(path) / "meta.json").stat()
+    except FileNotFoundError:
+        return ()
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+class LexicalIndex:
+    """A reader of the lexical index; safe to share across threads."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        if not tantivy.Index.exists(str(self.path)):
+            raise IndexStateError(f"no lexical index at {self.path}: {REBUILD}", path=str(path))
+        self.index = _open(self.path)
+        self.index.config_reader("manual")  # reloaded by the caller, on a meta.json change
+
+    def reload(self) -> None:
+        """See the latest commit (a writer's merge may remove files meanwhile: retried)."""
+        for attempt in range(3):
+            try:
+                self.index.reload()
+                return
+            except ValueError:
+                if attempt == 2:
+                    raise
+
+    def _meta(self, searcher: tantivy.Searcher, field: str) -> int | None:
+        query = tantivy.Query.term_query(schema(), "chunk_id", META_ID)
+        hits = searcher.search(query, 1, count=False).hits
+        if not hits:
+            return None
+        value = searcher.fast_field_values(field, [hits[0][1]])[0]
+        return None if value is None else int(value)
+
+    def generation(self) -> int | None:
+        """The store generation of the last commit; None when unknown or of another format."""
+        searcher = self.index.searcher()
+        if self._meta(searcher, "format") != FORMAT:
+            return None
+        return self._meta(searcher, "generation")
+
+    def contents(self) -> dict[int, int]:
+        """Every chunk id held, with its digest (for checks and catch-ups, not searches)."""
+        searcher = self.index.searcher()
+        hits = searcher.search(tantivy.Query.all_query(), max(searcher.num_docs, 1), count=False)
+        addresses = [address for _, address in hits.hits]
+        ids = searcher.fast_field_values("chunk_id", addresses)
+        digests = searcher.fast_field_values("digest", addresses)
+        return {
+            int(i): int(d or 0)
+            for i, d in zip(ids, digests, strict=True)
+            if i is not None and i != META_ID
+        }
+
+    def chunk_ids(self) -> np.ndarray:
+        return np.array(sorted(self.contents()), np.int64)
+
+    def search(
+        self, query: str, limit: int, filters: Any, projects: frozenset[int]
+    ) -> list[tuple[int, float]]:
+        return lexical.search(self.index.searcher(), schema(), query, limit, filters, projects)
+
+
+def _usable(path: Path) -> bool:
+    """No index yet, or one this rrag can open, of this :data:`FORMAT`."""
+    if not tantivy.Index.exists(str(path)):
+        return not any(path.iterdir())
+    try:
+        return LexicalIndex(path).generation() is not None
+    except (IndexStateError, ValueError):
+        return False
+
+
+class LexicalWriter:
+    """The one writer of the lexical index (hold ``index.lock``); a context manager."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = private_dir(Path(path))
+        if not _usable(self.path):
+            # the store is the source of truth: a damaged index, or one of another format
+            # (analyzer), is started over and caught up from it by the caller
+            shutil.rmtree(self.path)
+            private_dir(self.path)
+        if tantivy.Index.exists(str(self.path)):
+            self.index = _open(self.path)
+        else:
+            self.index = tantivy.Index(schema(), path=str(self.path))
+            self.index.register_tokenizer(lexical.ANALYZER, lexical.analyzer())
+        # one indexing thread: the machine's other core serves searches meanwhile
+        self._writer = self.index.writer(WRITER_HEAP, 1)
+
+    def put(self, rows: Iterable[tuple[int, Mapping[str, Any]]]) -> int:
+        """Add (or replace) the documents of these chunks; returns how many."""
+        count = 0
+        for chunk_id, row in rows:
+            self._writer.delete_documents_by_term("chunk_id", int(chunk_id))
+            self._writer.add_document(document(chunk_id, row))
+            count += 1
+        return count
+
+    def delete(self, chunk_ids: Iterable[int]) -> None:
+        for chunk_id in chunk_ids:
+            self._writer.delete_documents_by_term("chunk_id", int(chunk_id))
+
+    def clear(self) -> None:
+        self._writer.delete_all_documents()
+
+    def commit(self, generation: int) -> None:
+        """Publish the changes with ``generation`` in the same commit, durably."""
+        self._writer.delete_documents_by_term("chunk_id", META_ID)
+        meta = tantivy.Document()
+        meta.add_integer("chunk_id", META_ID)
+        meta.add_integer("generation", int(generation))
+        meta.add_integer("format", FORMAT)
+        self._writer.add_document(meta)
+        self._writer.commit()
+        tighten(self.path)
+
+    def close(self) -> None:
+        """Let background merges finish (nothing changes the directory after this)."""
+        self._writer.wait_merging_threads()
+        tighten(self.path)
+
+    def __enter__(self) -> LexicalWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is not None:
+            self._writer.rollback()  # uncommitted changes go; the last commit stays
+        self.close()
+
+
+__all__ = [
+    "DIGESTED",
+    "FORMAT",
+    "LEXICAL_DIR",
+    "META_ID",
+    "WRITER_HEAP",
+    "LexicalIndex",
+    "LexicalWriter",
+    "digest",
+    "document",
+    "lexical_dir",
+    "schema",
+    "signature",
+    "tighten",
+]
