@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -145,6 +146,24 @@ def test_every_setting_is_documented_in_the_settings_doc() -> None:
     doc = (ROOT / "docs" / "settings.md").read_text()
     missing = [name for name in env_names() if f"| `{name}` |" not in doc]
     assert not missing, f"docs/settings.md does not document {missing}"
+
+
+def test_every_setting_is_read_by_code() -> None:
+    # a setting no code reads is a promise in docs/settings.md that nothing keeps
+    from rrag.settings import Settings
+
+    code = "".join(
+        path.read_text() for path in (ROOT / "rrag").rglob("*.py") if path.name != "settings.py"
+    )
+    read = {name for name in re.findall(r"\.(\w+)\b", code)}
+    unread = [
+        f"{group_name}.{name}"
+        for group_name, group in Settings.model_fields.items()
+        for name in getattr(group.annotation, "model_fields", {})
+        if name not in read
+    ]
+    assert not unread, f"settings no code reads: {unread}"
+    assert "is_production" in read  # how APP_ENV is read
 
 
 def test_secrets_are_the_bare_key_and_tokens() -> None:
