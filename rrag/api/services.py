@@ -1,11 +1,12 @@
 """What the handlers share: settings, auth, the store, the sync worker, the retriever and
 the answerer.
 
-Opened in the app's lifespan and closed after it: on shutdown running sync jobs are
-cancelled and waited for before the store closes, and the answerer's chat model (its
-HTTP connections to the LLM runtime) is closed. The answerer is built once per process,
-not per ``/v1/ask`` request: a new client per question paid the connection and the
-outbound policy's checks again every time.
+The data directory is opened in the app's lifespan through the one wiring place
+(:class:`rrag.ops.wiring.Workbench`, holding the server's shared ``serve.lock``) and
+closed after it: on shutdown running sync jobs are cancelled and waited for before the
+store closes, and the answerer's chat model (its HTTP connections to the LLM runtime)
+is closed. The answerer is built once per process, not per ``/v1/ask`` request, so the
+connection and the outbound policy's checks are paid once.
 """
 
 from __future__ import annotations
@@ -30,16 +31,13 @@ from rrag.api.health import (
     sync_jobs_check,
 )
 from rrag.api.worker import SyncWorker
-from rrag.cli.context import Context
 from rrag.errors import StoreError
 from rrag.llm import Answerer, open_answerer
 from rrag.logs import get_logger, log_event
-from rrag.ops.swap import recover_restore
+from rrag.ops.wiring import Workbench
 from rrag.retrieval.caller import Caller
 from rrag.settings import Settings
-from rrag.store.db import Store, open_store
-from rrag.store.locks import ServeLock
-from rrag.sync import recover_stale_jobs
+from rrag.store.db import Store
 
 log = get_logger("api")
 SHUTDOWN_WAIT_S = 30.0
@@ -54,17 +52,20 @@ class Services:
     ) -> None:
         self.settings, self.auth, self._transport = settings, auth, transport
         self.health = HealthRunner()
-        self._store: Store | None = None
+        self._bench: Workbench | None = None
         self._worker: SyncWorker | None = None
-        self._retriever: Any = None
         self._answerer: Answerer | None = None
         self._lock = threading.Lock()
 
     @property
     def store(self) -> Store:
-        if self._store is None:
+        return self._open_bench().store
+
+    def _open_bench(self) -> Workbench:
+        bench = self._bench
+        if bench is None or not bench.is_open:
             raise StoreError("the store is not open (the service is starting or stopping)")
-        return self._store
+        return bench
 
     @property
     def worker(self) -> SyncWorker:
@@ -73,17 +74,13 @@ class Services:
         return self._worker
 
     def after_sync(self) -> Callable[[], None] | None:
-        """The index hook after a sync: the CLI's, so both bring the index up to date alike."""
-        return Context(self.settings, self.store).after_sync()
+        """The index hook after a sync: the wiring's, so the CLI and the API bring the
+        index up to date alike."""
+        return self._open_bench().after_sync()
 
     def retriever(self) -> Any:
         """The retriever, built on first use (it loads the index)."""
-        with self._lock:
-            if self._retriever is None:
-                from rrag.retrieval import Retriever
-
-                self._retriever = Retriever(self.settings, self.store)
-            return self._retriever
+        return self._open_bench().retriever()
 
     def answerer(self) -> Answerer:
         """The answerer for ``/v1/ask``, built on first use and shared by every request
@@ -101,7 +98,7 @@ class Services:
             answerer.close()
 
     def health_checks(self) -> dict[str, tuple[Callable[[], dict[str, Any]], str]]:
-        store = self._store
+        store = self._bench.store if self._bench and self._bench.is_open else None
         checks: dict[str, tuple[Callable[[], dict[str, Any]], str]] = {
             "database": (lambda: database_check(str(self.settings.store.db_path)), "fail"),
             "config": (config_check(self.settings, len(self.auth.tokens)), "fail"),
@@ -117,19 +114,16 @@ class Services:
 
     @asynccontextmanager
     async def lifespan(self, _app: Litestar) -> AsyncIterator[None]:
-        data_dir = self.settings.store.data_dir
-        recover_restore(data_dir)  # finish or undo a restore a crash interrupted
-        serve_lock = ServeLock(data_dir)  # a restore refuses to run under a live server
-        serve_lock.acquire()
-        self._store = open_store(data_dir)
-        recovered = recover_stale_jobs(self._store, self.settings.store.job_lease_s)
-        self._worker = SyncWorker(self._store, self.settings, self.after_sync, self._transport)
+        bench = Workbench(self.settings, serve=True)  # a restore refuses to run under it
+        store = bench.store  # restore recovery, serve lock, open, stale jobs failed
+        self._bench = bench
+        self._worker = SyncWorker(store, self.settings, self.after_sync, self._transport)
         log_event(
             log,
             "api_started",
             auth="tokens" if self.auth.enabled else "open",
             tokens=len(self.auth.tokens),
-            recovered_jobs=recovered,
+            recovered_jobs=bench.recovered_jobs,
         )
         if not self.auth.enabled:
             log_event(
@@ -144,9 +138,8 @@ class Services:
             left = self._worker.shutdown(SHUTDOWN_WAIT_S)
             log_event(log, "api_stopped", jobs_still_running=left)
             self._close_answerer()
-            self._store.close()
-            self._store = None
-            serve_lock.release()
+            self._bench = None
+            bench.close()
 
 
 def caller_for(principal: Principal) -> Caller:

@@ -199,7 +199,7 @@ def cmd_soak(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_health(ctx: Context, args: argparse.Namespace) -> int:
-    from rrag.ops.health import health_report
+    from rrag.ops.diagnostics import health_report
 
     report = health_report(ctx.settings)
     if args.json:

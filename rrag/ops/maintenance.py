@@ -20,8 +20,8 @@ from typing import Any
 
 from rrag.errors import OpsError, StoreBusy
 from rrag.logs import get_logger, log_event
-from rrag.ops.consistency import store_consistency
 from rrag.ops.files import file_size
+from rrag.ops.wiring import store_consistency
 from rrag.settings import Settings
 from rrag.store.db import BUSY_TIMEOUT_MS
 from rrag.store.locks import INDEX_LOCK, SYNC_LOCK, StoreLock, acquire_within

@@ -1,9 +1,10 @@
 """Helpers the runbooks call, so notebook cells stay one call plus an assert.
 
 Runbooks take plain parameters (strings, numbers, lists: papermill's types); these turn
-them into :class:`~rrag.settings.Settings`, open the store, and print the summary the
-papermill tests read back. An empty ``data_dir`` means a fresh temporary store, which is
-what the committed notebooks use when nbval runs them offline.
+them into :class:`~rrag.settings.Settings`, open the store the way the CLI and the API do
+(:mod:`rrag.ops.wiring`), and print the summary the papermill tests read back. An empty
+``data_dir`` means a fresh temporary store, which is what the committed notebooks use
+when nbval runs them offline.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from rrag.ops.wiring import DeferredIndexHook, Workbench
 from rrag.settings import (
     EmbeddingSettings,
     LLMSettings,
@@ -26,7 +28,7 @@ from rrag.settings import (
     Settings,
     StoreSettings,
 )
-from rrag.store.db import Store, open_store
+from rrag.store.db import Store
 from rrag.sync.runner import run_new_job
 
 SUMMARY_MARK = "RUNBOOK-SUMMARY "
@@ -87,18 +89,14 @@ def runbook_settings(
 
 
 def ensure_store(settings: Settings) -> Store:
-    """Open (creating and migrating when needed) the store of ``settings``."""
-    from rrag.ops.swap import recover_restore
-
-    recover_restore(settings.store.data_dir)
-    return open_store(settings.store.data_dir)
+    """Open the store of ``settings`` as the CLI does: restore recovery, create and
+    migrate when needed, stale jobs failed (``worker_lost``). The caller closes it."""
+    return Workbench(settings).store
 
 
-def index_hook(settings: Settings, store: Store) -> Any:
+def index_hook(settings: Settings, store: Store) -> DeferredIndexHook:
     """The after-sync hook the CLI uses: drain the index queue (embedding ahead)."""
-    from rrag.index.hook import IndexHook
-
-    return IndexHook(settings, store)
+    return DeferredIndexHook(settings, store)
 
 
 def retry_sync(settings: Settings, store: Store, project_ids: list[int] | None) -> dict[str, Any]:

@@ -19,9 +19,9 @@ from typing import Any
 import psutil
 from sqlalchemy import text
 
-from rrag.ops.consistency import store_consistency
 from rrag.ops.inject import Injector
 from rrag.ops.maintenance import store_sizes
+from rrag.ops.wiring import store_consistency
 from rrag.settings import Settings
 from rrag.store.db import Store
 from rrag.sync.runner import AfterSync, run_new_job
