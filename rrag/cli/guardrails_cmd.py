@@ -106,11 +106,17 @@ def cmd_scan(ctx: Context, args: argparse.Namespace) -> int:
 def cmd_eval(ctx: Context, args: argparse.Namespace) -> int:
     from rrag.guardrails.evaluate import evaluate
     from rrag.guardrails.suite import load_suite
+    from rrag.llm.grounding import unsupported
 
     if args.bipia_dir is not None and not args.bipia_dir.is_dir():
         raise InputError(f"--bipia-dir is not a directory: {args.bipia_dir}")
     cases, skipped = load_suite(args.bipia_dir, args.split, args.suite)
-    report = {"split": args.split, "cases": len(cases), "skipped_bipia": skipped, **evaluate(cases)}
+    report = {
+        "split": args.split,
+        "cases": len(cases),
+        "skipped_bipia": skipped,
+        **evaluate(cases, unsupported),
+    }
     if args.json:
         print(json.dumps(report, indent=2))
         return 0

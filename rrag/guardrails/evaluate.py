@@ -83,10 +83,13 @@ def _destructive(case: Case) -> bool:
     )
 
 
-def _grounding() -> Callable[[Case], bool] | None:
-    try:
-        from rrag.llm.grounding import unsupported
-    except ImportError:  # the answer-side checks arrive with the LLM answers
+#: the answer-side grounding check, ``unsupported(sentence, cited)``: the reason a sentence
+#: is not supported by the cited text, or None
+Unsupported = Callable[[str, str], str | None]
+
+
+def _grounding(unsupported: Unsupported | None) -> Callable[[Case], bool] | None:
+    if unsupported is None:
         return None
     return lambda case: unsupported(case.text, "\n".join(case.sources)) is not None
 
@@ -105,9 +108,15 @@ def _group(case: Case) -> str | None:
     return None
 
 
-def evaluate(cases: Iterable[Case]) -> dict[str, Any]:
-    """Per-bucket scores and the ids of every miss and false alarm."""
-    grounding = _grounding()
+def evaluate(cases: Iterable[Case], unsupported: Unsupported | None = None) -> dict[str, Any]:
+    """Per-bucket scores and the ids of every miss and false alarm.
+
+    ``unsupported`` is the LLM layer's grounding check
+    (:func:`rrag.llm.grounding.unsupported`), passed in by the caller because the
+    guardrails sit below ``rrag.llm``; without it the ``ungrounded_claim`` bucket is
+    counted under ``not_evaluated``.
+    """
+    grounding = _grounding(unsupported)
     checks: dict[str, Callable[[Case], bool] | None] = {
         "prompt_injection_direct": _injection,
         "prompt_injection_indirect": _injection,
