@@ -41,7 +41,8 @@ code 2; a value that can hold a credential is never echoed. Secrets (`REDMINE_AP
 
 The scripts read a few variables of their own, not settings of rrag: `RRAG_PYTHON`,
 `RRAG_REDMINE_DIR` and `RRAG_REDMINE_PORT` (`scripts/quickstart.sh`),
-`RRAG_CHECK_QUICKSTART_KEEP` (`scripts/check_quickstart.sh`); see the README.
+`RRAG_CHECK_QUICKSTART_KEEP` (`scripts/check_quickstart.sh`); see
+[development.md](development.md).
 """
 
 
