@@ -115,7 +115,7 @@ class Services:
     @asynccontextmanager
     async def lifespan(self, _app: Litestar) -> AsyncIterator[None]:
         bench = Workbench(self.settings, serve=True)  # a restore refuses to run under it
-        store = bench.store  # restore recovery, serve lock, open, stale jobs failed
+        store = bench.open()  # restore recovery, serve lock, open, stale jobs failed
         self._bench = bench
         self._worker = SyncWorker(store, self.settings, self.after_sync, self._transport)
         log_event(

@@ -70,6 +70,10 @@ class Workbench:
                 self._store = self._open()
             return self._store
 
+    def open(self) -> Store:
+        """Open now (the store is otherwise opened on first use); returns it."""
+        return self.store
+
     def _open(self) -> Store:
         data_dir = self.settings.store.data_dir
         # finish (or clean up after) a restore that crashed mid-swap before opening
