@@ -26,7 +26,7 @@
 # ```
 
 # %%
-from rrag.ops.health import connectivity, health_report
+from rrag.ops.diagnostics import connectivity, health_report
 from rrag.ops.runbook import runbook_settings, show_summary
 
 # %% tags=["parameters"]

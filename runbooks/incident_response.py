@@ -29,7 +29,7 @@
 # ```
 
 # %%
-from rrag.ops.health import connectivity, health_report
+from rrag.ops.diagnostics import connectivity, health_report
 from rrag.ops.runbook import (
     ensure_store,
     rerun_extraction,

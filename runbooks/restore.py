@@ -28,7 +28,7 @@
 from pathlib import Path
 
 from rrag.ops import backup, busy_holders, plan_restore, restore
-from rrag.ops.health import health_report
+from rrag.ops.diagnostics import health_report
 from rrag.ops.runbook import ensure_store, runbook_settings, show_summary
 
 # %% tags=["parameters"]

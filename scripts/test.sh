@@ -11,9 +11,9 @@ bash scripts/install.sh
 export PATH=$PWD/.venv/bin:$PATH
 py=$PWD/.venv/bin/python
 
-"$py" -m ruff format --check rrag tests benchmarks scripts
-"$py" -m ruff check rrag tests benchmarks scripts
-"$py" -m mypy rrag
+"$py" -m ruff format --check rrag tests benchmarks scripts runbooks notebooks
+"$py" -m ruff check rrag tests benchmarks scripts runbooks notebooks
+"$py" -m mypy rrag runbooks notebooks
 "$py" -m pytest -q
 "$py" -m pytest -q --nbval-lax -p no:randomly runbooks notebooks
 bash scripts/check_quickstart.sh

@@ -4,6 +4,8 @@ A profile is a set of settings, named by their environment variables, so the run
 table is exactly what goes into ``.env``. :func:`measure_profile` applies one to a copy
 of the settings and times hybrid searches against the live store, reporting latency
 percentiles and the memory the search path allocated (RSS delta and Python peak).
+The retrieval tuning tutorial's parts live here too: the search explorer (ipywidgets),
+the candidate-pool comparison and per-mode latency samples.
 """
 
 from __future__ import annotations
@@ -11,10 +13,12 @@ from __future__ import annotations
 import statistics
 import time
 import tracemalloc
+from collections.abc import Sequence
 from typing import Any
 
 import psutil
 
+from rrag.ops.tables import Table, as_row, hits_table
 from rrag.settings import _GROUPS, Settings
 from rrag.store.db import open_store
 
@@ -92,4 +96,56 @@ def measure_profile(
     }
 
 
-__all__ = ["PROFILES", "apply_profile", "measure_profile"]
+def compare_multipliers(
+    settings: Settings, store: Any, queries: Sequence[Any], multipliers: Sequence[int], k: int
+) -> list[dict[str, Any]]:
+    """Hybrid search quality and latency (one evaluation row each, named ``x<m>``) with
+    ``RETRIEVAL_CANDIDATE_MULTIPLIER`` set to each of ``multipliers``."""
+    from rrag.retrieval import Retriever
+    from rrag.retrieval.evaluate import evaluate, retriever_ranker
+
+    rows = []
+    for m in multipliers:
+        tuned = apply_profile(settings, {"RETRIEVAL_CANDIDATE_MULTIPLIER": m})
+        ranker = retriever_ranker(Retriever(tuned, store), "hybrid")
+        rows.append(evaluate(f"x{m}", ranker, queries, k).as_dict())
+    return rows
+
+
+def latency_samples(
+    retriever: Any, queries: Sequence[Any], modes: Sequence[str], k: int
+) -> dict[str, list[float]]:
+    """Each mode's search time (``took_ms``) for every labelled query."""
+    return {
+        mode: [float(as_row(retriever.search(q.q, k=k, mode=mode))["took_ms"]) for q in queries]
+        for mode in modes
+    }
+
+
+def search_explorer(retriever: Any, query: str, modes: Sequence[str]) -> Any:
+    """An ipywidgets form (query, mode, k) that shows the hits as a table as you type.
+
+    Under papermill or nbval it runs once with the defaults; its ``result`` is the table.
+    """
+    import ipywidgets as widgets
+
+    def show(query: str, mode: str, k: int) -> Table:
+        return hits_table(retriever.search(query, k=k, mode=mode))
+
+    return widgets.interactive(
+        show,
+        {"auto_display": True},  # show the returned table, as ``interact`` does
+        query=widgets.Text(value=query, continuous_update=False),
+        mode=widgets.Dropdown(options=list(modes), value="hybrid"),
+        k=widgets.IntSlider(value=5, min=1, max=20),
+    )
+
+
+__all__ = [
+    "PROFILES",
+    "apply_profile",
+    "compare_multipliers",
+    "latency_samples",
+    "measure_profile",
+    "search_explorer",
+]

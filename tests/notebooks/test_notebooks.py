@@ -7,19 +7,21 @@ from typing import Any
 
 import pytest
 
+from rrag.ops.demo import all_reports, demo_queries
 from tests.notebooks.helpers import ROOT, run_runbook
 
 
 def test_quickstart_offline_searches_three_ways(tmp_path: Path) -> None:
     summary = run_runbook("quickstart", tmp_path, folder="notebooks")
-    assert summary["live"] is False and summary["chunks"] == 400
+    assert summary["live"] is False and summary["issues"] == len(all_reports())
+    assert summary["chunks"] == 2 * summary["issues"]  # each demo issue has one note
     assert all(n > 0 for n in summary["hits"].values()) and summary["similar"] > 0
 
 
 def test_retrieval_tuning_compares_candidate_pools(tmp_path: Path) -> None:
     summary = run_runbook("retrieval_tuning", tmp_path, folder="notebooks", multipliers=[1, 6])
     assert [r["name"] for r in summary["rows"]] == ["x1", "x6"]
-    assert summary["queries"] == 8 and summary["widget_hits"] == 5
+    assert summary["queries"] == len(demo_queries()) and summary["widget_hits"] == 5
     assert summary["chosen"] in ("x1", "x6")
 
 
