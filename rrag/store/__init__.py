@@ -1,6 +1,8 @@
-"""The local SQLite store: table models, migrations and the :class:`Store` handle."""
+"""The local SQLite store: table models, migrations, the :class:`Store` handle and the
+file locks that guard a data directory."""
 
 from rrag.store.db import Store, open_store
+from rrag.store.locks import ServeLock, StoreLock
 from rrag.store.migrations import SCHEMA_VERSION, migrate
 from rrag.store.models import (
     Attachment,
@@ -27,8 +29,10 @@ __all__ = [
     "Meta",
     "Project",
     "Relation",
+    "ServeLock",
     "Status",
     "Store",
+    "StoreLock",
     "SyncCursor",
     "SyncJob",
     "Tracker",
