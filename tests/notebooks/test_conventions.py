@@ -62,6 +62,12 @@ def test_every_runbook_exists() -> None:
     assert {p.stem for p in RUNBOOK_FILES} == RUNBOOKS
 
 
+@pytest.mark.parametrize("folder", ["runbooks", "notebooks"])
+def test_every_py_file_is_a_notebook_twin(folder: str) -> None:
+    twins = {p.stem for p in (ROOT / folder).glob("*.py")}
+    assert twins == {p.stem for p in (ROOT / folder).glob("*.ipynb")}
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_id)
 def test_notebook_and_its_py_twin_hold_the_same_cells(path: Path) -> None:
     assert pairing_problems(path) == [], "run `jupytext --sync` on the .py"
