@@ -34,9 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_ask(ctx: Context, args: argparse.Namespace) -> int:
     from rrag.cli.index_cmds import _caller  # the same visibility as `rrag search`
     from rrag.llm import ask, open_answerer
-    from rrag.retrieval import Retriever
 
-    retriever = Retriever(ctx.settings, ctx.store)
+    retriever = ctx.retriever()
     caller = _caller(ctx, args.see_all)
     answerer = open_answerer(ctx.settings, retriever.embedder.provider)
     try:

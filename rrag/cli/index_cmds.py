@@ -121,9 +121,9 @@ def _print_results(payload: SearchResults, as_json: bool) -> None:
 
 
 def cmd_search(ctx: Context, args: argparse.Namespace) -> int:
-    from rrag.retrieval import Retriever, search_results
+    from rrag.retrieval import search_results
 
-    retriever = Retriever(ctx.settings, ctx.store)
+    retriever = ctx.retriever()
     found = retriever.search(
         args.text,
         k=args.k,
@@ -139,20 +139,19 @@ def cmd_search(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_similar(ctx: Context, args: argparse.Namespace) -> int:
-    from rrag.retrieval import Retriever, search_results
+    from rrag.retrieval import search_results
 
-    retriever = Retriever(ctx.settings, ctx.store)
+    retriever = ctx.retriever()
     found = retriever.similar(issue_id=args.issue_id, k=args.k, caller=_caller(ctx, args.see_all))
     _print_results(search_results(found), args.json)
     return 0
 
 
 def cmd_eval(ctx: Context, args: argparse.Namespace) -> int:
-    from rrag.retrieval import Retriever
     from rrag.retrieval.evaluate import evaluate, load_queries, redmine_search, retriever_ranker
 
     queries = load_queries(args.queries)
-    retriever = Retriever(ctx.settings, ctx.store)
+    retriever = ctx.retriever()
     rows = []
     for mode in args.modes or list(MODES):
         ranker = retriever_ranker(retriever, mode)
