@@ -14,6 +14,7 @@ py=$PWD/.venv/bin/python
 "$py" -m ruff format --check rrag tests benchmarks scripts runbooks notebooks
 "$py" -m ruff check rrag tests benchmarks scripts runbooks notebooks
 "$py" -m mypy rrag runbooks notebooks
+lint-imports --no-cache --no-logo  # the layers contract (.importlinter): a back-edge fails
 "$py" -m pytest -q
 "$py" -m pytest -q --nbval-lax -p no:randomly runbooks notebooks
 bash scripts/check_quickstart.sh
