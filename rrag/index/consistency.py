@@ -1,4 +1,5 @@
-"""Is the saved vector index the one the store expects? (for ops, health and tests)."""
+"""Are the saved vector and lexical indexes the ones the store expects? (for ops, health
+and tests)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy import text
 from rrag.errors import IndexStateError
 from rrag.index import chunkstore
 from rrag.index.manifest import REBUILD_HINT, read_manifest
+from rrag.index.textindex import LexicalIndex, lexical_dir
 from rrag.index.updater import store_generation
 from rrag.index.vectors import load
 from rrag.settings import Settings
@@ -21,8 +23,8 @@ def check_consistency(settings: Settings, store: Store) -> dict[str, Any]:
 
     Returns ``ok``, ``store_generation``, ``index_generation``, ``chunks_in_store``,
     ``vectors_expected`` (every slot of every chunk), ``vectors_in_index``, ``queued``,
-    ``provider``, ``model``, ``dim`` and ``problems`` (one readable line each, naming the
-    repair command).
+    ``provider``, ``model``, ``dim``, ``lexical_generation``, ``lexical_in_index``
+    (documents) and ``problems`` (one readable line each, naming the repair command).
     """
     with store.session() as session:
         chunks = int(session.execute(text("SELECT COUNT(*) FROM chunks")).scalar_one())
@@ -42,6 +44,7 @@ def check_consistency(settings: Settings, store: Store) -> dict[str, Any]:
         "problems": [],
     }
     problems: list[str] = report["problems"]
+    _check_lexical(settings, store, report)
     paths = settings.store
     try:
         manifest = read_manifest(paths.index_path)
@@ -73,6 +76,34 @@ def check_consistency(settings: Settings, store: Store) -> dict[str, Any]:
         )
     report["ok"] = not problems
     return report
+
+
+def _check_lexical(settings: Settings, store: Store, report: dict[str, Any]) -> None:
+    """The lexical side: its generation, and the exact chunk-id sets and digests."""
+    report.update(lexical_generation=None, lexical_in_index=0)
+    with store.session() as session:
+        expected = chunkstore.lexical_digests(session)
+    try:
+        index = LexicalIndex(lexical_dir(settings.store.data_dir))
+        generation, held = index.generation(), index.contents()
+    except IndexStateError as exc:
+        if expected:
+            report["problems"].append(str(exc))
+        return
+    report.update(lexical_generation=generation, lexical_in_index=len(held))
+    if generation != report["store_generation"]:
+        report["problems"].append(
+            f"lexical index generation {generation} != store generation "
+            f"{report['store_generation']}: run `rrag index` to catch up"
+        )
+    missing = len(expected.keys() - held.keys())
+    extra = len(held.keys() - expected.keys())
+    stale = sum(1 for i, d in expected.items() if i in held and held[i] != d)
+    if missing or extra or stale:
+        report["problems"].append(
+            f"{missing} chunks are missing from the lexical index, {extra} documents belong "
+            f"to no chunk and {stale} are out of date: run `rrag index` (or {REBUILD_HINT[4:]})"
+        )
 
 
 __all__ = ["check_consistency"]

@@ -9,10 +9,8 @@ from the store are deleted, then one commit records the store's generation.
 
 from __future__ import annotations
 
-import tantivy
-
 from rrag.index import chunkstore
-from rrag.index.textindex import LexicalIndex, LexicalWriter
+from rrag.index.textindex import LexicalIndex, LexicalWriter, exists
 from rrag.store.db import Store
 
 BATCH = 2048  # chunk rows read per store query
@@ -20,7 +18,7 @@ BATCH = 2048  # chunk rows read per store query
 
 def lexical_generation(writer: LexicalWriter) -> int | None:
     """The generation of the writer's last commit (None: nothing committed yet)."""
-    if not tantivy.Index.exists(str(writer.path)):
+    if not exists(writer.path):
         return None
     return LexicalIndex(writer.path).generation()
 
@@ -29,7 +27,7 @@ def align_lexical(writer: LexicalWriter, store: Store, generation: int) -> tuple
     """Make the lexical index hold exactly the store's chunks, committed at ``generation``
     (the caller holds ``index.lock``, so neither changes meanwhile); returns
     (written, deleted)."""
-    held = LexicalIndex(writer.path).contents() if tantivy.Index.exists(str(writer.path)) else {}
+    held = LexicalIndex(writer.path).contents() if exists(writer.path) else {}
     with store.session() as session:
         expected = chunkstore.lexical_digests(session)
         stale = sorted(i for i, d in expected.items() if held.get(i) != d)

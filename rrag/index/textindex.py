@@ -128,6 +128,7 @@ def _open(path: Path) -> tantivy.Index:
             f"the lexical index at {path} cannot be opened ({exc}): {REBUILD}", path=str(path)
         ) from None
     index.register_tokenizer(lexical.ANALYZER, lexical.analyzer())
+    tighten(path)  # opening creates tantivy's .tantivy-meta.lock, with the umask's mode
     return index
 
 
@@ -135,6 +136,11 @@ def tighten(path: Path) -> None:
     """Make every file tantivy wrote in ``path`` owner-only (it uses the umask)."""
     for entry in os.scandir(path):
         make_private(Path(entry.path))
+
+
+def exists(path: Path) -> bool:
+    """Whether ``path`` holds a tantivy index (tantivy raises on a missing directory)."""
+    return Path(path).is_dir() and tantivy.Index.exists(str(path))
 
 
 def signature(path: Path) -> tuple[int, ...]:
@@ -151,7 +157,7 @@ class LexicalIndex:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        if not tantivy.Index.exists(str(self.path)):
+        if not exists(self.path):
             raise IndexStateError(f"no lexical index at {self.path}: {REBUILD}", path=str(path))
         self.index = _open(self.path)
         self.index.config_reader("manual")  # reloaded by the caller, on a meta.json change
@@ -205,7 +211,7 @@ class LexicalIndex:
 
 def _usable(path: Path) -> bool:
     """No index yet, or one this rrag can open, of this :data:`FORMAT`."""
-    if not tantivy.Index.exists(str(path)):
+    if not exists(path):
         return not any(path.iterdir())
     try:
         return LexicalIndex(path).generation() is not None
@@ -223,13 +229,17 @@ class LexicalWriter:
             # (analyzer), is started over and caught up from it by the caller
             shutil.rmtree(self.path)
             private_dir(self.path)
-        if tantivy.Index.exists(str(self.path)):
+        if exists(self.path):
             self.index = _open(self.path)
         else:
             self.index = tantivy.Index(schema(), path=str(self.path))
             self.index.register_tokenizer(lexical.ANALYZER, lexical.analyzer())
         # one indexing thread: the machine's other core serves searches meanwhile
         self._writer = self.index.writer(WRITER_HEAP, 1)
+        # a writer killed mid-commit leaves files no commit refers to (tantivy lists them
+        # in .managed.json first); the opstamps restart from the last commit, so the next
+        # commit would meet one of them under its own name (FileAlreadyExists)
+        self._writer.garbage_collect_files()
 
     def put(self, rows: Iterable[tuple[int, Mapping[str, Any]]]) -> int:
         """Add (or replace) the documents of these chunks; returns how many."""
@@ -287,6 +297,7 @@ __all__ = [
     "LexicalWriter",
     "digest",
     "document",
+    "exists",
     "lexical_dir",
     "schema",
     "signature",

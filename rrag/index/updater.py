@@ -256,6 +256,11 @@ class IndexUpdater:
         log_event(
             log,
             "lexical_caught_up",
+            note=(
+                f"built the lexical index from the store's {written} chunks"
+                if before is None
+                else "caught the lexical index up with the store"
+            ),
             written=written,
             deleted=deleted,
             from_generation=before,

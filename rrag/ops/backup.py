@@ -1,7 +1,8 @@
 """``rrag ops backup``: a consistent snapshot of the database and the index, taken live.
 
 Layout: ``OUTPUT_DIR/snapshot-<UTC timestamp>/`` with ``rrag.db``, ``chunks.index``,
-``chunks.meta.json`` and ``manifest.json``. It is assembled under a hidden temp name
+``chunks.meta.json``, the lexical index directory ``chunks.lexical/`` and
+``manifest.json``. It is assembled under a hidden temp name
 (``.tmp-snapshot-...``) and renamed only when complete and fsynced, so a crash never
 leaves a directory that looks like a snapshot. Nothing secret is in it: the store holds
 no API keys and no settings are copied. It does hold private issue text, so the snapshot
@@ -26,8 +27,10 @@ from rrag.ops.manifest import (
     INDEX_FILES,
     INDEX_META_NAME,
     INDEX_NAME,
+    LEXICAL_NAME,
     MANIFEST_NAME,
     build_manifest,
+    lexical_files,
     seal,
 )
 from rrag.settings import Settings
@@ -78,10 +81,40 @@ def _copy_pair(data_dir: Path, work: Path, lock_timeout_s: float) -> None:
         if present:
             copy_synced(data_dir / INDEX_NAME, work / INDEX_NAME)
             _write_sidecar(work)
+        _copy_lexical(data_dir, work)
         dbfile.online_backup(data_dir / DB_NAME, work / DB_NAME)
         fsync_path(work / DB_NAME)
     finally:
         lock.release()
+
+
+def _copy_lexical(data_dir: Path, work: Path) -> None:
+    """Copy the lexical index's files (only the indexer changes them, and it waits for
+    its merges before it lets ``index.lock`` go)."""
+    names = lexical_files(data_dir)
+    if names:
+        fresh_private_dir(work / LEXICAL_NAME)
+    for name in names:
+        copy_synced(data_dir / name, work / name)
+    if names:
+        fsync_path(work / LEXICAL_NAME)
+
+
+def _lexical_generation(work: Path) -> int | None:
+    """The generation the copied lexical index was committed with (None: no copy)."""
+    if not (work / LEXICAL_NAME).is_dir():
+        return None
+    from rrag.index.textindex import LexicalIndex  # FAISS-free CLI parsing (see above)
+
+    try:
+        generation = LexicalIndex(work / LEXICAL_NAME).generation()
+    except (IndexStateError, ValueError) as exc:
+        raise OpsError(f"the live lexical index cannot be backed up: {exc}") from None
+    for lock in (work / LEXICAL_NAME).glob("*.lock"):  # made by opening it: not data
+        lock.unlink()
+    if generation is None:
+        raise OpsError("the live lexical index has no generation: run `rrag index` first")
+    return generation
 
 
 def _write_sidecar(work: Path) -> None:
@@ -123,7 +156,7 @@ def backup(settings: Settings, output_dir: Path, lock_timeout_s: float = 300.0) 
     work = fresh_private_dir(output_dir / f".tmp-{name}-{os.getpid()}")
     try:
         _copy_pair(data_dir, work, lock_timeout_s)
-        manifest = build_manifest(work, created_at)
+        manifest = build_manifest(work, created_at, _lexical_generation(work))
         write_atomic(work / MANIFEST_NAME, seal(manifest))
         fsync_path(work)
         os.rename(work, output_dir / name)
@@ -132,7 +165,7 @@ def backup(settings: Settings, output_dir: Path, lock_timeout_s: float = 300.0) 
         shutil.rmtree(work, ignore_errors=True)
         raise
     final = output_dir / name
-    size = sum(p.stat().st_size for p in final.iterdir())
+    size = sum(p.stat().st_size for p in final.rglob("*") if p.is_file())
     log_event(
         log,
         "backup_done",

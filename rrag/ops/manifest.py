@@ -1,8 +1,10 @@
 """The snapshot manifest: what a snapshot holds, and the checks that prove it is whole.
 
 ``manifest.json`` records the format version, rrag and schema versions, the index
-generation, the embedder, row counts per table, the chunk count, size and SHA-256 of
-every file, and ``created_at``. It is written canonically (sorted keys, fixed indent) and
+generation (the store's, the vector index's and the lexical index's must agree), the
+embedder, row counts per table, the chunk count, size and SHA-256 of every file (each
+file of the lexical index directory ``chunks.lexical/`` too, by its path within the
+snapshot), and ``created_at``. It is written canonically (sorted keys, fixed indent) and
 sealed with ``manifest_sha256`` over its own canonical body, so a flipped byte anywhere
 in it — even in whitespace — or a truncation is detected, not just a damaged data file.
 """
@@ -25,8 +27,30 @@ DB_NAME = "rrag.db"
 INDEX_NAME = "chunks.index"
 INDEX_META_NAME = "chunks.meta.json"
 MANIFEST_NAME = "manifest.json"
+LEXICAL_NAME = "chunks.lexical"
 PAIR_FILES = (DB_NAME, INDEX_NAME, INDEX_META_NAME)
 INDEX_FILES = (INDEX_NAME, INDEX_META_NAME)
+#: what a restore swaps in as whole entries: the files and the lexical index directory
+PAIR_ENTRIES = (*PAIR_FILES, LEXICAL_NAME)
+
+
+def lexical_files(snapshot_dir: Path) -> list[str]:
+    """The lexical index's files in ``snapshot_dir``, as ``chunks.lexical/<name>``; tantivy's
+    lock files are not data (a reader creates them) and are left out."""
+    root = snapshot_dir / LEXICAL_NAME
+    if not root.is_dir():
+        return []
+    return sorted(
+        f"{LEXICAL_NAME}/{p.name}" for p in root.iterdir() if p.is_file() and p.suffix != ".lock"
+    )
+
+
+def _is_listed(name: str) -> bool:
+    """A name a manifest may list: a pair file or a file right inside ``chunks.lexical/``."""
+    parts = name.split("/")
+    if len(parts) == 1:
+        return name in PAIR_FILES
+    return len(parts) == 2 and parts[0] == LEXICAL_NAME and parts[1] not in ("", ".", "..")
 
 
 def canonical(body: dict[str, Any]) -> bytes:
@@ -81,18 +105,36 @@ def _database_facts(db: Path) -> dict[str, Any]:
         }
 
 
-def build_manifest(snapshot_dir: Path, created_at: str) -> dict[str, Any]:
-    """Describe the files in ``snapshot_dir`` (checks integrity and generations first)."""
+def check_lexical(db_generation: str | None, lexical: str | None, where: Path) -> None:
+    """Refuse a lexical index of another generation than the database's."""
+    if lexical is not None and lexical != db_generation:
+        raise OpsError(
+            f"lexical index generation {lexical} does not match the database's "
+            f"{dbfile.GENERATION_KEY} {db_generation} in {where}",
+            path=str(where),
+        )
+
+
+def build_manifest(
+    snapshot_dir: Path, created_at: str, lexical_generation: int | None = None
+) -> dict[str, Any]:
+    """Describe the files in ``snapshot_dir`` (checks integrity and generations first).
+
+    ``lexical_generation``: the generation the copied lexical index was committed with
+    (None when the snapshot holds none).
+    """
     facts = _database_facts(snapshot_dir / DB_NAME)
     index_meta = read_index_meta(snapshot_dir / INDEX_META_NAME)
     check_pair(facts["index_generation"], index_meta, snapshot_dir)
+    lexical = _generation(lexical_generation)
+    check_lexical(facts["index_generation"], lexical, snapshot_dir)
+    names = [n for n in PAIR_FILES if (snapshot_dir / n).exists()] + lexical_files(snapshot_dir)
     files = {
         name: {
             "size": (snapshot_dir / name).stat().st_size,
             "sha256": sha256_file(snapshot_dir / name),
         }
-        for name in PAIR_FILES
-        if (snapshot_dir / name).exists()
+        for name in names
     }
     embedder = None
     if index_meta is not None:
@@ -105,6 +147,7 @@ def build_manifest(snapshot_dir: Path, created_at: str) -> dict[str, Any]:
         "embedder": embedder,
         "chunk_count": chunk_count,
         "index_included": index_meta is not None,
+        "lexical_generation": lexical,
         "files": files,
         **facts,
     }
@@ -135,7 +178,7 @@ def _check_files(snapshot_dir: Path, files: dict[str, Any]) -> None:
         raise OpsError(f"{snapshot_dir}: the manifest lists no {DB_NAME}")
     for name, expected in sorted(files.items()):
         path = snapshot_dir / name
-        if name not in PAIR_FILES or not path.is_file():
+        if not _is_listed(name) or not path.is_file():
             raise OpsError(f"{snapshot_dir}: {name} is missing", path=str(path))
         if path.stat().st_size != expected["size"] or sha256_file(path) != expected["sha256"]:
             raise OpsError(f"{snapshot_dir}: {name} does not match its checksum", path=str(path))
@@ -168,7 +211,22 @@ def verify_snapshot(snapshot_dir: Path) -> dict[str, Any]:
     included = [name for name in INDEX_FILES if name in manifest["files"]]
     if len(included) not in (0, len(INDEX_FILES)) or bool(included) != manifest["index_included"]:
         raise OpsError(f"{snapshot_dir}: the index files are incomplete")
+    _check_lexical_listing(snapshot_dir, manifest, facts["index_generation"])
     return manifest
+
+
+def _check_lexical_listing(
+    snapshot_dir: Path, manifest: dict[str, Any], db_generation: str | None
+) -> None:
+    """The lexical files the manifest lists are all there are, with its meta.json, and
+    their generation (checked when the snapshot was taken) is the database's."""
+    listed = sorted(n for n in manifest["files"] if n.startswith(f"{LEXICAL_NAME}/"))
+    lexical = manifest.get("lexical_generation")
+    if listed != lexical_files(snapshot_dir) or (
+        (lexical is None) != (f"{LEXICAL_NAME}/meta.json" not in listed)
+    ):
+        raise OpsError(f"{snapshot_dir}: the lexical index files are incomplete")
+    check_lexical(db_generation, lexical, snapshot_dir)
 
 
 __all__ = [
@@ -177,10 +235,14 @@ __all__ = [
     "INDEX_FILES",
     "INDEX_META_NAME",
     "INDEX_NAME",
+    "LEXICAL_NAME",
     "MANIFEST_NAME",
+    "PAIR_ENTRIES",
     "PAIR_FILES",
     "build_manifest",
+    "check_lexical",
     "check_pair",
+    "lexical_files",
     "load_manifest",
     "read_index_meta",
     "seal",

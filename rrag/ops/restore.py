@@ -28,10 +28,16 @@ from rrag.store.locks import exclusive_store
 log = get_logger("ops.restore")
 
 
+def _size(path: Path) -> int:
+    if path.is_dir():  # the lexical index directory
+        return sum(file_size(p) for p in path.iterdir() if p.is_file())
+    return file_size(path)
+
+
 def describe_live(data_dir: Path) -> list[dict[str, Any]]:
     """Live files a restore would replace (without opening the database)."""
     return [
-        {"path": str(Path(data_dir) / name), "bytes": file_size(Path(data_dir) / name)}
+        {"path": str(Path(data_dir) / name), "bytes": _size(Path(data_dir) / name)}
         for name in SWAP_ORDER
         if (Path(data_dir) / name).exists()
     ]
@@ -67,19 +73,24 @@ def _refusal(plan: dict[str, Any]) -> str:
 
 
 def stage_snapshot(source: Path, data_dir: Path, manifest: dict[str, Any]) -> list[str]:
-    """Copy the snapshot's files into staging and re-verify the copies' checksums."""
+    """Copy the snapshot's files into staging and re-verify the copies' checksums; returns
+    the entries to swap in (a file, or the lexical index directory as one)."""
     staging = data_dir / STAGING
     shutil.rmtree(staging, ignore_errors=True)
     fresh_private_dir(staging)
     for name, expected in manifest["files"].items():
+        if "/" in name and not (staging / name).parent.exists():
+            fresh_private_dir((staging / name).parent)
         copy_synced(source / name, staging / name)
         if sha256_file(staging / name) != expected["sha256"]:
             raise OpsError(
                 f"{source / name} changed while it was being restored; nothing live was touched",
                 path=str(source / name),
             )
+    for entry in {name.split("/")[0] for name in manifest["files"] if "/" in name}:
+        fsync_path(staging / entry)
     fsync_path(staging)
-    return sorted(manifest["files"])
+    return sorted({name.split("/")[0] for name in manifest["files"]})
 
 
 def _check_result(data_dir: Path, manifest: dict[str, Any]) -> None:

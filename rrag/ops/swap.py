@@ -3,7 +3,8 @@
 A restore stages the snapshot's files in ``DATA_DIR/.restore-staging`` (verified copies),
 then writes the intent journal ``DATA_DIR/.restore-intent.json`` and only then touches
 live files, in a fixed order: every old file (``rrag.db-wal`` and ``-shm`` first, then
-``rrag.db``, ``chunks.index``, ``chunks.meta.json``) is renamed into
+``rrag.db``, ``chunks.index``, ``chunks.meta.json``, the ``chunks.lexical`` directory) is
+renamed into
 ``DATA_DIR/.restore-aside``, then every staged file is renamed into place. Renames
 within one directory tree are atomic; each step checks what is already done, so the
 steps can be re-run from any point. The journal is removed once every file is in place
@@ -28,7 +29,7 @@ from pathlib import Path
 
 from rrag.logs import get_logger, log_event
 from rrag.ops.files import fsync_path, write_atomic
-from rrag.ops.manifest import DB_NAME, PAIR_FILES
+from rrag.ops.manifest import DB_NAME, PAIR_ENTRIES
 from rrag.store.files import private_dir
 from rrag.store.locks import RESTORE_LOCK, StoreLock
 
@@ -37,7 +38,7 @@ STAGING = ".restore-staging"
 ASIDE = ".restore-aside"
 INTENT = ".restore-intent.json"
 DB_COMPANIONS = ("rrag.db-wal", "rrag.db-shm")
-SWAP_ORDER = (*DB_COMPANIONS, *PAIR_FILES)
+SWAP_ORDER = (*DB_COMPANIONS, *PAIR_ENTRIES)
 Step = Callable[[], None]
 
 
@@ -77,7 +78,7 @@ def swap_steps(plan: SwapPlan) -> list[Step]:
     """The swap as idempotent steps, in order (tests run prefixes of it to simulate crashes)."""
     steps: list[Step] = [partial(_aside, plan, n) for n in SWAP_ORDER if n in plan.old_files]
     steps.append(partial(_sync_dirs, plan))
-    steps += [partial(_bring_in, plan, n) for n in PAIR_FILES if n in plan.new_files]
+    steps += [partial(_bring_in, plan, n) for n in PAIR_ENTRIES if n in plan.new_files]
     steps.append(partial(fsync_path, plan.root))
     return steps
 

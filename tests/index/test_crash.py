@@ -1,4 +1,5 @@
-"""SIGKILL while the index is being written: it loads whole, and the next drain repairs it."""
+"""SIGKILL while the indexes are being written: each loads whole, never ahead of the store,
+and the next drain repairs them (the lexical one by chunk ids and digests)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from rrag.index import IndexUpdater, check_consistency
+from rrag.index.textindex import LexicalIndex, lexical_dir
 from rrag.index.vectors import load
 from rrag.store.db import open_store
 from tests.index import seed
@@ -63,6 +65,9 @@ def test_sigkill_during_saves_never_tears_the_index(tmp_path: Path) -> None:
         assert vectors.count == vectors.manifest.count  # whole: trailer matches the body
         report = check_consistency(settings, store)
         assert report["index_generation"] <= report["store_generation"]
+        lexical = LexicalIndex(lexical_dir(data))  # opens: a commit is whole or absent
+        assert lexical.generation() == report["lexical_generation"]
+        assert report["lexical_generation"] <= report["store_generation"]
         gaps += not report["ok"]
         IndexUpdater(settings, store).drain()
         assert check_consistency(settings, store)["ok"]

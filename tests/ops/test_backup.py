@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from rrag.store.db import open_store
 from rrag.store.locks import StoreLock
 from rrag.store.migrations import SCHEMA_VERSION
 from tests.conftest import make_settings
-from tests.ops.pairs import pair_state
+from tests.ops.pairs import add_issues, index_now, pair_state
 
 
 def test_backup_writes_a_complete_sealed_snapshot(live: Settings, tmp_path: Path) -> None:
@@ -28,6 +29,7 @@ def test_backup_writes_a_complete_sealed_snapshot(live: Settings, tmp_path: Path
     assert snap.name.startswith("snapshot-") and snap.name.endswith("Z")
     assert sorted(p.name for p in snap.iterdir()) == [
         "chunks.index",
+        "chunks.lexical",
         "chunks.meta.json",
         "manifest.json",
         "rrag.db",
@@ -40,8 +42,13 @@ def test_backup_writes_a_complete_sealed_snapshot(live: Settings, tmp_path: Path
         and manifest["chunk_count"] == manifest["row_counts"]["chunks"] > 0
     )
     assert manifest["embedder"] == {"provider": "hashing", "model": "hashing-v1", "dim": 32}
-    assert set(manifest["files"]) == {"rrag.db", "chunks.index", "chunks.meta.json"}
-    assert all(len(f["sha256"]) == 64 and f["size"] > 0 for f in manifest["files"].values())
+    lexical = {n for n in manifest["files"] if n.startswith("chunks.lexical/")}
+    assert set(manifest["files"]) - lexical == {"rrag.db", "chunks.index", "chunks.meta.json"}
+    # every file of the tantivy directory, checksummed one by one; its lock files are not data
+    assert "chunks.lexical/meta.json" in lexical and len(lexical) > 3
+    assert lexical == {f"chunks.lexical/{p.name}" for p in (snap / "chunks.lexical").iterdir()}
+    assert manifest["lexical_generation"] == "1"
+    assert all(len(f["sha256"]) == 64 for f in manifest["files"].values())
     assert verify_snapshot(snap)["created_at"] == manifest["created_at"]
     assert pair_state(snap)["matching"]
     assert list_snapshots(tmp_path / "b") == [snap]
@@ -51,8 +58,8 @@ def test_backup_writes_a_complete_sealed_snapshot(live: Settings, tmp_path: Path
 def test_backup_contains_no_secret(live: Settings, tmp_path: Path) -> None:
     secret = live.redmine.api_key.get_secret_value()
     snap = Path(backup(live, tmp_path / "b")["path"])
-    for path in snap.iterdir():
-        assert secret.encode() not in path.read_bytes()
+    for path in snap.rglob("*"):
+        assert path.is_dir() or secret.encode() not in path.read_bytes()
 
 
 def test_backup_of_a_missing_store_is_refused(tmp_path: Path) -> None:
@@ -114,3 +121,17 @@ def test_readers_never_rewrite_the_sidecar(live: Settings) -> None:
         json.loads(meta_path.read_text())["generation"]
         == read_manifest(live.store.index_path).generation
     )
+
+
+def test_backup_refuses_a_lexical_index_behind_the_store(live: Settings, tmp_path: Path) -> None:
+    data = live.store.data_dir
+    shutil.copytree(data / "chunks.lexical", tmp_path / "older")
+    conn = sqlite3.connect(data / "rrag.db", isolation_level=None)
+    add_issues(conn, 100, 3, "later")
+    conn.close()
+    index_now(live)  # generation 2 everywhere
+    shutil.rmtree(data / "chunks.lexical")
+    shutil.copytree(tmp_path / "older", data / "chunks.lexical")  # generation 1 again
+    with pytest.raises(OpsError, match="lexical index generation 1 does not match"):
+        backup(live, tmp_path / "b")
+    assert list_snapshots(tmp_path / "b") == []
