@@ -205,21 +205,6 @@ class RetrievalSettings(_Group):
         'the path of a JSON file of the same shape (`{"redmine term": ["everyday '
         'phrase", ...]}`)',
     )
-    common_term_fraction: float = Field(
-        0.05,
-        gt=0,
-        le=1,
-        description="lexical: a query word found in more than this share of all chunks (and "
-        "in over 2,000 of them) only scores chunks that hold a rarer query word; `1` turns "
-        "this off",
-    )
-    term_cache_rows: int = Field(
-        4_000_000,
-        ge=0,
-        description="lexical: word-rows of per-chunk counts a long-lived process keeps in "
-        "memory (16 bytes each, least recently used words leave first); `0`: none "
-        "(same results)",
-    )
     abstain_score: float | None = Field(
         None,
         ge=0,

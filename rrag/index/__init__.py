@@ -1,6 +1,6 @@
-"""The search index: chunking, embedders, the FAISS vector index and FTS5 lexical search.
+"""The search index: chunking, embedders, the FAISS vector index, tantivy lexical search.
 
-:class:`IndexUpdater` keeps chunks, FTS and FAISS in step with the store (drain the sync
+:class:`IndexUpdater` keeps chunks, tantivy and FAISS in step with the store (drain the sync
 queue, catch up after a crash, rebuild); :func:`check_consistency` reports whether the
 saved index is the one the store expects.
 """

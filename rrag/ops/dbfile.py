@@ -74,7 +74,7 @@ def table_names(conn: sqlite3.Connection) -> list[str]:
 
 
 def row_counts(conn: sqlite3.Connection) -> dict[str, int]:
-    """Rows per table (FTS5 shadow tables included: they are part of what a restore serves)."""
+    """Rows per table (every table: each is part of what a restore serves)."""
     return {
         name: int(conn.execute(f'SELECT COUNT(*) FROM "{name}"').fetchone()[0])
         for name in table_names(conn)

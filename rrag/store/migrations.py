@@ -75,7 +75,7 @@ V1: Sequence[str] = (
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
 )
 
-#: the search index's chunk rows and their FTS5 twin (rowid = chunk id), owned by rrag.index
+#: the search index's chunk rows (and, until V_DROP_FTS, their FTS5 twin), owned by rrag.index
 V_CHUNKS: Sequence[str] = (
     """CREATE TABLE chunks (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -144,6 +144,12 @@ V_GUARDRAIL_DEDUP: Sequence[str] = (
     "CREATE UNIQUE INDEX ux_guardrail_events_key ON guardrail_events(kind, rule, source)",
 )
 
+#: lexical search moved to tantivy (``chunks.lexical/`` beside the store, #17): the FTS5
+#: table and its shadow tables go. A store migrated here has no lexical index yet; the next
+#: ``rrag index`` (or the first search, when no indexer is running) builds it from the
+#: chunk rows, and says so in one log line (``lexical_caught_up``).
+V_DROP_FTS: Sequence[str] = ("DROP TABLE IF EXISTS chunks_fts",)
+
 #: every migration in order; index ``i`` brings the schema to version ``i + 1``
 MIGRATIONS: list[Sequence[str]] = [
     V1,
@@ -152,6 +158,7 @@ MIGRATIONS: list[Sequence[str]] = [
     V_NOTE_ANCHORS,
     V_EXTRACTIONS,
     V_GUARDRAIL_DEDUP,
+    V_DROP_FTS,
 ]
 
 

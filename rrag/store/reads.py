@@ -1,14 +1,10 @@
-"""Side reads: work one request can hand to another core while it goes on with its own.
+"""Side work: what one request can hand to another core while it goes on with its own.
 
-A search is a few independent pieces of CPU work (two FTS5 queries, a FAISS search), and
-SQLite and FAISS both release the GIL while they run, so on a machine with a spare core a
-query finishes sooner when those pieces overlap. :func:`submit` runs a function on a small
-process-wide worker pool; :func:`submit_read` runs one on its own pooled connection of
-``engine`` (under WAL, readers never block each other or the writer).
-
-A side read is its own read transaction: if a sync commits while a search runs, the side
-read may see the newer state. Callers use side reads only for ranking and check what they
-show (visibility, chunk rows) on their own connection.
+A hybrid search is two independent pieces of CPU work (the tantivy query and the FAISS
+search), and FAISS releases the GIL while it runs, so on a machine with a spare core a
+query finishes sooner when they overlap. :func:`submit` runs a function on a small
+process-wide worker pool. Callers use side work only for ranking and check what they show
+(visibility, chunk rows) on their own connection.
 
 Side work only uses idle capacity: when every worker is taken (a loaded API server, where
 other requests already keep the cores busy), :func:`submit` runs the function at once in
@@ -23,12 +19,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from threading import Lock
 from typing import TypeVar
 
-from sqlalchemy import Engine
-from sqlalchemy.engine import Connection
-
 T = TypeVar("T")
 
-#: a search hands off at most two pieces (one FTS5 query and the vector search); the pool
+#: a search hands off one piece (the vector search); the pool
 #: is shared by every request, so more workers would only queue more CPU work on 2 cores
 WORKERS = 2
 
@@ -91,15 +84,4 @@ def _run_here(fn: Callable[[], T]) -> Future[T]:
     return future
 
 
-def submit_read(engine: Engine, fn: Callable[[Connection], T]) -> Future[T]:
-    """Run ``fn(conn)`` as :func:`submit` does, with a connection of ``engine`` for the call
-    only."""
-
-    def task() -> T:
-        with engine.connect() as conn:
-            return fn(conn)
-
-    return submit(task)
-
-
-__all__ = ["WORKERS", "submit", "submit_read"]
+__all__ = ["WORKERS", "submit"]

@@ -3,16 +3,21 @@ text is never query syntax, and words are folded and stemmed on both sides."""
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from rrag.index import IndexUpdater, lexical
+from rrag.index import IndexUpdater, check_consistency, lexical
 from rrag.index.chunkstore import chunk_rows
 from rrag.index.textindex import LexicalIndex, lexical_dir
 from rrag.retrieval.caller import Caller
 from rrag.retrieval.filters import Filters
+from rrag.retrieval.retriever import Retriever
 from rrag.store.db import open_store
+from rrag.store.migrations import SCHEMA_VERSION
 from tests.index import seed
 
 WORDS = ["export", "pdf", "slow", "login", "ldap", "timeout", "gantt", "wiki", "mail", "crash"]
@@ -105,3 +110,33 @@ def test_folding_and_stemming_match_both_ways() -> None:
 def test_stop_words_only_when_nothing_else() -> None:
     assert lexical.query_terms("the export of a pdf") == ["export", "pdf"]
     assert lexical.query_terms("the of") == ["the", "of"]
+
+
+def test_a_store_from_before_tantivy_is_migrated_and_indexed_on_first_search(
+    tmp_path: Path,
+) -> None:
+    settings = seed.hashing_settings(tmp_path / "data")
+    store = open_store(settings.store.data_dir)
+    seed.small_corpus(store)
+    IndexUpdater(settings, store).drain()
+    store.close()
+    # what an older rrag left: the FTS5 table, schema one version back, no chunks.lexical
+    shutil.rmtree(lexical_dir(settings.store.data_dir))
+    conn = sqlite3.connect(settings.store.db_path)
+    conn.execute("CREATE VIRTUAL TABLE chunks_fts USING fts5(subject, text)")
+    conn.execute("DELETE FROM schema_version WHERE version = ?", (SCHEMA_VERSION,))
+    conn.commit()
+    conn.close()
+    store = open_store(settings.store.data_dir)
+    try:
+        with store.engine.connect() as c:
+            assert (
+                c.exec_driver_sql("SELECT name FROM sqlite_master WHERE name = 'chunks_fts'").all()
+                == []
+            )
+        report = check_consistency(settings, store)
+        assert not report["ok"] and "no lexical index" in " ".join(report["problems"])
+        found = Retriever(settings, store).search("ldap", mode="lexical")["results"]
+        assert found and check_consistency(settings, store)["ok"]
+    finally:
+        store.close()

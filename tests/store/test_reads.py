@@ -1,16 +1,13 @@
-"""Side reads: work runs on an idle worker, or in the caller when none is idle, and its
-result or error reaches the caller either way; a side read has its own connection."""
+"""Side work: it runs on an idle worker, or in the caller when none is idle, and its
+result or error reaches the caller either way."""
 
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from rrag.store import reads
-from rrag.store.db import open_store
 
 
 def _thread() -> str:
@@ -51,20 +48,6 @@ def test_with_every_worker_taken_side_work_runs_in_the_caller() -> None:
     assert all(f.result(timeout=10).startswith("rrag-side") for f in held)
     # the workers are free again, so side work goes back to them
     assert reads.submit(_thread).result(timeout=10).startswith("rrag-side")
-
-
-def test_a_side_read_gets_its_own_connection(tmp_path: Path) -> None:
-    store = open_store(tmp_path / "data")
-    try:
-        with store.engine.connect() as conn:
-            conn.execute(text("SELECT 1")).all()
-            mine = conn.connection.dbapi_connection
-            theirs = reads.submit_read(
-                store.engine, lambda c: (c.connection.dbapi_connection, _thread())
-            ).result(timeout=10)
-        assert theirs[0] is not mine and theirs[1].startswith("rrag-side")
-    finally:
-        store.close()
 
 
 def test_a_forked_child_starts_its_own_pool() -> None:
