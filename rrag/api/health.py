@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from rrag.api.schemas import CheckStatus, Health, HealthDetail, Status
+from rrag.api.schemas import Health, Status
 from rrag.errors import OutboundPolicyError
 from rrag.guardrails import count_events
 from rrag.index import check_consistency, store_generation
@@ -126,13 +126,13 @@ def without_credentials(value: Any) -> Any:
 
 def public_view(checks: dict[str, dict[str, Any]]) -> Health:
     """What anyone may read: the overall status and one status per check."""
-    statuses = {name: CheckStatus(status=combine({name: check})) for name, check in checks.items()}
+    statuses = {name: {"status": combine({name: check})} for name, check in checks.items()}
     return Health(status=combine(checks), checks=statuses)
 
 
-def detail_view(checks: dict[str, dict[str, Any]]) -> HealthDetail:
+def detail_view(checks: dict[str, dict[str, Any]]) -> Health:
     """Every field of every check, for a caller holding a token; never a credential."""
-    return HealthDetail(status=combine(checks), checks=without_credentials(checks))
+    return Health(status=combine(checks), checks=without_credentials(checks))
 
 
 class HealthRunner:

@@ -21,7 +21,7 @@ from rrag.retrieval.query import (
     MAX_QUERY_CHARS,
     Mode,
 )
-from rrag.sync.job_record import Job, JobKind, JobStatus
+from rrag.sync.job_record import Job, JobKind, JobStatus, SyncMode
 
 MAX_ID = 2**31 - 1
 MAX_IDS = 100
@@ -39,7 +39,7 @@ class SyncRequest(Struct, forbid_unknown_fields=True):
     """``POST /v1/sync/redmine``: which projects (null: every project, admin only) and how."""
 
     project_ids: SyncProjectIds | None = None
-    mode: Literal["incremental", "full"] = "incremental"
+    mode: SyncMode = "incremental"
 
 
 class ExtractRequest(Struct, forbid_unknown_fields=True):
@@ -88,21 +88,15 @@ class JobList(Struct, frozen=True, kw_only=True):
     jobs: list[Job]
 
 
-class CheckStatus(Struct, frozen=True, kw_only=True):
-    status: Status
-
-
 class Health(Struct, frozen=True, kw_only=True):
-    """``GET /healthz``: the worst status of all checks, and one status per check
-    (``database``, ``sync_jobs``, ``config``, ``index``, ``llm_runtime``, ``guardrails``)."""
+    """``GET /healthz``: the worst status of all checks, and a report per check
+    (``database``, ``sync_jobs``, ``config``, ``index``, ``llm_runtime``, ``guardrails``).
 
-    status: Status
-    checks: dict[str, CheckStatus]
-
-
-class HealthDetail(Struct, frozen=True, kw_only=True):
-    """``GET /healthz?detail=1``: every field of every check (each has a ``status``; the
-    other fields depend on the check), with no credential in any of them."""
+    Each report has a ``status`` (``ok``, ``degraded``, ``fail``) and, only with
+    ``?detail=1``, every other field of the check (they depend on the check), with no
+    credential in any of them. One type for both views: the public view is the detail
+    view with the other fields left out, so a schema could not tell two types apart.
+    """
 
     status: Status
     checks: dict[str, dict[str, Any]]
@@ -112,11 +106,9 @@ __all__ = [
     "MAX_ID",
     "MAX_IDS",
     "AskRequest",
-    "CheckStatus",
     "ExtractRequest",
     "ExtractStarted",
     "Health",
-    "HealthDetail",
     "JobList",
     "K",
     "PositiveId",

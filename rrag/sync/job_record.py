@@ -16,6 +16,10 @@ JobStatus = Literal["queued", "running", "finished", "failed", "cancelled"]
 #: every job state, in lifecycle order
 STATUSES: tuple[JobStatus, ...] = get_args(JobStatus)
 JobKind = Literal["sync", "extract"]
+#: a sync's modes: ``full`` refetches every issue (edited notes, deletions)
+SyncMode = Literal["incremental", "full"]
+#: an extraction's modes: ``force`` extracts again issues whose extraction is current
+ExtractMode = Literal["incremental", "force"]
 
 
 class JobError(msgspec.Struct, frozen=True, kw_only=True):
@@ -56,4 +60,13 @@ class SyncRun(Job, frozen=True, kw_only=True, omit_defaults=True):
     extract_job: Job | None = None
 
 
-__all__ = ["STATUSES", "Job", "JobError", "JobKind", "JobStatus", "SyncRun"]
+__all__ = [
+    "STATUSES",
+    "ExtractMode",
+    "Job",
+    "JobError",
+    "JobKind",
+    "JobStatus",
+    "SyncMode",
+    "SyncRun",
+]

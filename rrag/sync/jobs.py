@@ -17,7 +17,7 @@ import json
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any, cast, get_args
 
 import msgspec
 from sqlalchemy import or_
@@ -28,13 +28,21 @@ from rrag.logs import redact
 from rrag.store.db import Store
 from rrag.store.locks import EXTRACT_LOCK, SYNC_LOCK, StoreLock
 from rrag.store.models import SyncJob
-from rrag.sync.job_record import STATUSES, Job, JobError, JobKind, JobStatus
+from rrag.sync.job_record import (
+    STATUSES,
+    ExtractMode,
+    Job,
+    JobError,
+    JobKind,
+    JobStatus,
+    SyncMode,
+)
 
 ACTIVE = ("queued", "running")
-MODES = ("incremental", "full")
+MODES: tuple[SyncMode, ...] = get_args(SyncMode)
 #: job kinds, each with its modes and the lock file its runner holds
-KINDS = ("sync", "extract")
-KIND_MODES = {"sync": MODES, "extract": ("incremental", "force")}
+KINDS: tuple[JobKind, ...] = get_args(JobKind)
+KIND_MODES: dict[str, tuple[str, ...]] = {"sync": MODES, "extract": get_args(ExtractMode)}
 KIND_LOCKS = {"sync": SYNC_LOCK, "extract": EXTRACT_LOCK}
 
 

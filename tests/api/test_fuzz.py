@@ -4,7 +4,8 @@ Schemathesis generates valid and invalid requests for each operation in ``/schem
 app runs under uvicorn on loopback with a real store and index, configured as a full
 service: its LLM is the Ollama stand-in on loopback, so ``/v1/ask`` and ``/v1/extract``
 run their real paths (without an LLM, ``/v1/extract`` answers 503 by design). Every
-answer must be below 500 and every error must have the uniform body.
+answer must be below 500, every error must have the uniform body, and every success body
+must match the response schema the route documents (the typed results).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.checks import response_schema_conformance
 
 from rrag.api import create_app
 from rrag.index import IndexUpdater
@@ -59,6 +61,8 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 def test_no_generated_request_gets_a_server_error(case: Any, live_url: str) -> None:
     response = case.call(base_url=live_url, headers=auth())
     assert response.status_code < 500, (case.method, case.formatted_path, response.text)
+    if response.status_code < 300:
+        case.validate_response(response, checks=[response_schema_conformance])
     if response.status_code >= 400:
         body = response.json()
         assert set(body) == {"error"} and {"type", "message"} <= set(body["error"])
