@@ -30,6 +30,7 @@
 
 # %%
 from rrag.ops.diagnostics import connectivity, health_report
+from rrag.ops.plots import jobs_figure
 from rrag.ops.runbook import (
     ensure_store,
     rerun_extraction,
@@ -38,6 +39,7 @@ from rrag.ops.runbook import (
     show_summary,
     with_llm,
 )
+from rrag.ops.tables import Table
 from rrag.sync.jobs import get_job, job_dict, list_jobs
 
 # %% tags=["parameters"]
@@ -73,7 +75,15 @@ health["jobs"], health["problems"]
 # %%
 failed = [job_dict(j) for j in list_jobs(store, status="failed", limit=10)]
 assert len(failed) == min(health["jobs"]["failed"], 10), failed
-[(j["job_id"], j["finished_at"], j["error"]) for j in failed]
+Table(failed, columns=("job_id", "kind", "mode", "project_ids", "finished_at", "error"))
+
+# %% [markdown]
+# The recent jobs on a timeline: a failure among finished runs, runs that overlap, or a
+# run that took far longer than the others.
+
+# %%
+recent = [job_dict(j) for j in list_jobs(store, limit=20)]
+figure = jobs_figure(recent)
 
 # %% [markdown]
 # ## 3. One job's details

@@ -84,6 +84,11 @@ def _when(stamp: str) -> float:
     return float(mdates.date2num(datetime.fromisoformat(stamp)))
 
 
+def _job_label(job: Mapping[str, Any]) -> str:
+    projects = ",".join(str(p) for p in job.get("project_ids") or []) or "all"
+    return f"{job['kind']} {job['mode']} (projects {projects})"
+
+
 def jobs_figure(jobs: Sequence[Mapping[str, Any]]) -> Figure:
     """A timeline of jobs (one bar from start to finish each, coloured by status)."""
     fig, ax = plt.subplots(figsize=(8, 1.2 + 0.4 * len(jobs)))
@@ -95,12 +100,14 @@ def jobs_figure(jobs: Sequence[Mapping[str, Any]]) -> Figure:
         end = _when(job["finished_at"]) if job.get("finished_at") else start
         colour = STATUS_COLOURS.get(job["status"], "tab:gray")
         ax.barh(n, max(end - start, 1e-6), left=start, color=colour, label=job["status"])
-    ax.set_yticks(range(len(jobs)), [f"{j['kind']} {j['mode']}" for j in jobs])
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M:%S"))
+    ax.set_yticks(range(len(jobs)), [_job_label(j) for j in jobs])
+    locator = mdates.AutoDateLocator()
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     handles, labels = ax.get_legend_handles_labels()
     by_status = dict(zip(labels, handles, strict=True))  # one legend entry per status
     if by_status:
-        ax.legend(by_status.values(), by_status.keys(), loc="lower right")
+        ax.legend(by_status.values(), by_status.keys(), loc="upper left", bbox_to_anchor=(1, 1))
     ax.set(title="sync and extract jobs", xlabel="time (UTC)")
     fig.tight_layout()
     return fig
