@@ -94,7 +94,9 @@ def cmd_index(ctx: Context, args: argparse.Namespace) -> int:
         print(
             f"index generation {report['index_generation']} (store "
             f"{report['store_generation']}), {report['vectors_in_index']} vectors, "
-            f"{report['chunks_in_store']} chunks, {report['provider']} {report['model']}"
+            f"{report['chunks_in_store']} chunks, {report['provider']} {report['model']}; "
+            f"lexical generation {report['lexical_generation']}, "
+            f"{report['lexical_in_index']} chunks"
         )
         for problem in report["problems"]:
             print(f"  problem: {problem}")
