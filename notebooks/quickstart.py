@@ -68,7 +68,7 @@ figure = jobs_figure(jobs)
 # %% [markdown]
 # ## 2. Three ways to search
 #
-# **Lexical** search matches the words of the query (stemmed, ranked by BM25): precise
+# **Lexical** search matches the words of the query (ranked by BM25): precise
 # when you know the words the reporter used.
 
 # %%
