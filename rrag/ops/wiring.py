@@ -81,13 +81,17 @@ class Workbench:
         if self._serve:
             self._serve_lock = ServeLock(data_dir)
             self._serve_lock.acquire()
+        store: Store | None = None
         try:
             store = open_store(data_dir)
-        except BaseException:
+            if self._recover_jobs:
+                lease_s = self.settings.store.job_lease_s
+                self.recovered_jobs = recover_stale_jobs(store, lease_s)
+        except BaseException:  # a half-open data dir holds nothing: a retry starts clean
+            if store is not None:
+                store.close()
             self._release_serve_lock()
             raise
-        if self._recover_jobs:
-            self.recovered_jobs = recover_stale_jobs(store, self.settings.store.job_lease_s)
         return store
 
     def after_sync(self) -> Callable[[], None]:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from rrag.cli.context import Context
-from rrag.errors import StoreBusy
+from rrag.errors import StoreBusy, StoreError
 from rrag.ops import restore
 from rrag.ops.diagnostics import health_report
 from rrag.ops.restore import stage_snapshot
@@ -21,7 +21,7 @@ from rrag.settings import Settings
 from rrag.store.db import Store, open_store
 from rrag.store.locks import SERVE_LOCK, StoreLock
 from rrag.sync import jobs
-from tests.ops.pairs import pair_state
+from tests.ops.pairs import make_settings, pair_state
 
 #: how the CLI, the runbooks and ops code open a store (the API: see the serve tests)
 OPENERS: dict[str, Callable[[Settings], Store]] = {
@@ -127,3 +127,13 @@ def test_one_retriever_is_shared_by_every_thread(live: Settings) -> None:
             thread.join()
         assert len(seen) == 4 and all(r is seen[0] for r in seen)
         assert seen[0].embedder.provider == "hashing"
+
+
+def test_a_data_dir_that_fails_to_open_leaves_no_lock_held(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    (data_dir / "rrag.db").mkdir(parents=True)  # not a database: opening fails
+    bench = Workbench(make_settings(data_dir), serve=True)
+    with pytest.raises(StoreError, match="cannot prepare the store"):
+        bench.open()
+    assert not bench.is_open
+    assert not StoreLock(data_dir, SERVE_LOCK).held_elsewhere()
