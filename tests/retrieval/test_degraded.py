@@ -15,8 +15,9 @@ from rrag.index import IndexUpdater
 from rrag.retrieval import Caller, Retriever
 from rrag.retrieval.filters import ChunkMeta, Filters
 from rrag.retrieval.query import NO_WORDS
-from rrag.retrieval.state import UNREADABLE
+from rrag.retrieval.state import LEXICAL_MISSING, UNREADABLE
 from rrag.store.db import open_store
+from rrag.store.locks import INDEX_LOCK, StoreLock
 from tests.index import seed
 from tests.retrieval.conftest import cli
 
@@ -186,3 +187,25 @@ def test_the_cli_says_why_it_fell_back_or_found_nothing(
     assert code == 1 and err.splitlines()[-1] == f"rrag: error: {UNREADABLE}"
     code, out, err = cli(settings, monkeypatch, capsys, "search", "?!", "--mode", "lexical")
     assert code == 0 and out.startswith("0 results") and f"rrag: note: {NO_WORDS}" in err
+
+
+def test_a_damaged_lexical_index_is_rebuilt_or_leaves_vector_search_up(world: Any) -> None:
+    settings, store, retriever = world
+    before = _answer(retriever.search("ldap sign in", mode="lexical", caller=ADMIN))
+    lexical_dir = settings.store.data_dir / "chunks.lexical"
+    meta = lexical_dir / "meta.json"
+    lock = StoreLock(settings.store.data_dir, INDEX_LOCK)
+    assert lock.acquire()  # an indexer is running: readers leave the index to it
+    try:
+        meta.write_text("{ not json")
+        fresh = Retriever(settings, store)
+        hybrid = fresh.search("ldap sign in", mode="hybrid", caller=ADMIN)
+        assert hybrid["results"] and hybrid["degraded"] == f"vector results only: {LEXICAL_MISSING}"
+        assert all(x["matched_by"] == ["vector"] for x in hybrid["results"])
+        with pytest.raises(IndexStateError, match="no usable lexical index"):
+            fresh.search("ldap sign in", mode="lexical", caller=ADMIN)
+    finally:
+        lock.release()
+    # with the indexer gone, the next search rebuilds it from the store: the same answer
+    again = Retriever(settings, store).search("ldap sign in", mode="lexical", caller=ADMIN)
+    assert _answer(again) == before and "degraded" not in again
