@@ -21,9 +21,10 @@ search.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 import tantivy
@@ -155,13 +156,55 @@ def body_terms(query: str, texts: Mapping[int, str]) -> dict[int, set[str]]:
     return found
 
 
-def highlight(text: str, query: str) -> list[tuple[int, int]]:
-    """Character spans of ``text``'s words that match a query word (as the search does)."""
-    wanted = set(stems(query))
-    if not wanted:
+def highlight(text: str, query: str, limit: int | None = None) -> list[tuple[int, int]]:
+    """Character spans of ``text``'s words that match a query word as the search matches
+    them (the same analyzer), at most ``limit``; words under 3 letters are not marked.
+
+    A regular expression finds the candidates (a word starting with a query stem, any
+    accent on its letters, ``y`` for a final ``i``) in one pass in C; the analyzer then
+    confirms each, so a long text costs a scan, not a Python loop over all its words.
+    """
+    pattern, wanted = _candidates(query)
+    if pattern is None:
         return []
-    tokens = analyzer().pre_tokenize(text).tokens
-    return [(t.char_offset_from, t.char_offset_to) for t in tokens if t.text in wanted]
+    spans: list[tuple[int, int]] = []
+    for match in pattern.finditer(text):
+        if wanted.intersection(analyzer().analyze(match.group(0))):
+            spans.append(match.span())
+            if limit is not None and len(spans) >= limit:
+                break
+    return spans
+
+
+@lru_cache(maxsize=256)
+def _candidates(query: str) -> tuple[re.Pattern[str] | None, frozenset[str]]:
+    wanted = [t for t in stems(query) if len(t) >= 3 or t.isdigit()]
+    if not wanted:
+        return None, frozenset()
+    alternatives = sorted((_letters(t) for t in wanted), key=len, reverse=True)
+    pattern = re.compile(r"\b(?:" + "|".join(alternatives) + r")\w*", re.IGNORECASE)
+    return pattern, frozenset(wanted)
+
+
+def _letters(stem: str) -> str:
+    """``stem`` as a pattern whose letters also match their accented forms."""
+    out = [_accents().get(c, re.escape(c)) for c in stem]
+    if stem.endswith("i"):  # Porter turns a final y into i ("query" -> "queri")
+        out[-1] = "[iy" + out[-1].strip("[]")[1:] + "]" if out[-1].startswith("[") else "[iy]"
+    return "".join(out)
+
+
+@cache
+def _accents() -> dict[str, str]:
+    """ASCII letter -> a character class of it and its Latin accented forms (what
+    ``ascii_fold`` folds to it)."""
+    forms: dict[str, set[str]] = {}
+    for code in range(0xC0, 0x250):
+        char = chr(code).lower()
+        base = unicodedata.normalize("NFKD", char)[0]
+        if len(char) == 1 and base.isascii() and base.isalpha() and base != char:
+            forms.setdefault(base, set()).add(char)
+    return {b: "[" + b + "".join(sorted(f)) + "]" for b, f in forms.items()}
 
 
 __all__ = [

@@ -7,38 +7,33 @@ long issue cannot fill the top k.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
 from rrag.guardrails.secrets import mask_secrets
-from rrag.index.lexical import query_terms
+from rrag.index.lexical import highlight
 
 SNIPPET_CHARS = 240
 MAX_ATTACHED = 3
 
 
-def _pattern(query: str) -> re.Pattern[str] | None:
-    terms = [re.escape(t) for t in query_terms(query) if len(t) >= 3 or t.isdigit()]
-    if not terms:
-        return None
-    return re.compile(
-        r"\b(" + "|".join(sorted(terms, key=len, reverse=True)) + r")\w*", re.IGNORECASE
-    )
-
-
 def snippet(text: str, query: str, size: int = SNIPPET_CHARS) -> str:
-    """A window of ``text`` around the first query term, terms marked ``**like this**``."""
+    """A window of ``text`` around the first query word, words marked ``**like this**``
+    where they match as the search matches them (:func:`rrag.index.lexical.highlight`)."""
     flat = " ".join(text.split())
-    pattern = _pattern(query)
-    first = pattern.search(flat) if pattern else None
-    start = max(0, (first.start() if first else 0) - size // 3)
+    first = highlight(flat, query, limit=1)
+    start = max(0, (first[0][0] if first else 0) - size // 3)
     window = flat[start : start + size]
+    marked, at = [], 0
+    for begin, end in highlight(window, query):
+        marked += [window[at:begin], "**", window[begin:end], "**"]
+        at = end
+    window = "".join(marked) + window[at:]
     if start > 0:
         window = "…" + window
     if start + size < len(flat):
         window += "…"
-    return pattern.sub(lambda m: f"**{m.group(0)}**", window) if pattern else window
+    return window
 
 
 def _group_key(row: dict[str, Any]) -> tuple[str, int]:
