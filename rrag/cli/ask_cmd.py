@@ -60,7 +60,8 @@ def _label(source: Source) -> str:
 def _print_text(result: Answer) -> None:
     print(result.answer)
     # keyed by URL: wiki pages have no issue id, and a note's URL is its issue's + #change-N
-    labels = {s.url: _label(s) for s in result.sources}
+    # (a source led by a note has the note's URL; a note cited from an issue's source not)
+    labels = {s.url.split("#", 1)[0]: _label(s) for s in result.sources}
     for citation in result.citations:
         label = labels.get(citation.url.split("#", 1)[0], "")
         print(f"  [{citation.ref}] {label}: {citation.url}")
