@@ -60,6 +60,11 @@ class SearchResults(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=Tru
     note: str | None = None
     degraded: str | None = None
 
+    @property
+    def ran(self) -> Mode:
+        """The mode retrieval really ran: ``lexical`` when a hybrid search was degraded."""
+        return "lexical" if self.degraded else self.mode
+
 
 def search_results(found: Mapping[str, Any]) -> SearchResults:
     """The typed form of :meth:`rrag.retrieval.Retriever.search`'s mapping (validated:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +56,16 @@ def test_a_corrupt_vector_index_leaves_lexical_up_and_names_no_path(
     assert similar.status_code == 200 and "degraded" in similar.json()
     for response in (lexical, hybrid, vector, similar):
         assert "/tmp" not in response.text and str(data_dir) not in response.text
+
+
+def test_a_degraded_search_is_logged_as_the_lexical_search_it_ran(
+    app_client: TestClient[Any], data_dir: Path, json_log: io.StringIO
+) -> None:
+    (data_dir / "chunks.index").write_bytes(b"\x00garbage" * 64)
+    assert "degraded" in _search(app_client, "LDAP login", "hybrid").json()
+    served = [json.loads(line) for line in json_log.getvalue().splitlines()]
+    served = [e for e in served if e["event"] == "search_served"]
+    assert [(e["requested_mode"], e["retrieval_mode"]) for e in served] == [("hybrid", "lexical")]
 
 
 @pytest.mark.parametrize("query", ["?!...", "---", "()"])

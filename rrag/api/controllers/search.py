@@ -36,7 +36,7 @@ def search(
     log_event(
         log,
         "search_served",
-        retrieval_mode="lexical" if result.degraded else result.mode,
+        retrieval_mode=result.ran,
         requested_mode=data.mode,
         k=data.k,
         results=len(result.results),
