@@ -20,6 +20,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from rrag.errors import StoreError
 from rrag.ops.swap import recover_restore
 from rrag.settings import Settings
 from rrag.store.db import Store, open_store
@@ -49,6 +50,7 @@ class Workbench:
         self.recovered_jobs: list[str] = []
         self._serve, self._recover_jobs = serve, recover_jobs
         self._store: Store | None = None
+        self._closed = False
         self._serve_lock: ServeLock | None = None
         self._retriever: Retriever | None = None
         # two locks: a request that needs the store must not wait while the retriever loads
@@ -66,6 +68,8 @@ class Workbench:
         if store is not None:
             return store
         with self._open_lock:
+            if self._closed:  # a request racing a shutdown must not reopen the store
+                raise StoreError("the store is closed (the process is stopping)")
             if self._store is None:
                 self._store = self._open()
             return self._store
@@ -109,8 +113,10 @@ class Workbench:
             return self._retriever
 
     def close(self) -> None:
-        """Close the store and release the serve lock; a later use opens them again."""
+        """Close the store and release the serve lock, for good: a later use raises
+        StoreError rather than opening the store again."""
         with self._open_lock, self._retriever_lock:
+            self._closed = True
             store, self._store, self._retriever = self._store, None, None
             if store is not None:
                 store.close()

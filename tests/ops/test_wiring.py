@@ -101,6 +101,9 @@ def test_a_serving_workbench_holds_the_serve_lock_until_closed(
         bench.close()
     assert not StoreLock(data_dir, SERVE_LOCK).held_elsewhere()
     assert not bench.is_open
+    with pytest.raises(StoreError, match="closed"):  # a request racing the shutdown
+        bench.retriever()
+    assert not StoreLock(data_dir, SERVE_LOCK).held_elsewhere()
 
 
 def test_a_serving_workbench_refuses_while_a_restore_holds_the_store(live: Settings) -> None:
