@@ -74,14 +74,14 @@ def stems(query: str) -> list[str]:
     return list(found)[:MAX_TERMS]
 
 
-def text_query(schema: tantivy.Schema, terms: list[str]) -> Query:
+def text_clauses(schema: tantivy.Schema, terms: list[str]) -> list[tuple[Occur, Query]]:
     """Any of ``terms`` in the subject (boosted) or the text: bm25 sums what matches."""
     clauses: list[tuple[Occur, Query]] = []
     for term in terms:
         subject = Query.term_query(schema, "subject", term, index_option="freq")
         clauses.append((Occur.Should, Query.boost_query(subject, SUBJECT_BOOST)))
         clauses.append((Occur.Should, Query.term_query(schema, "text", term, index_option="freq")))
-    return Query.boolean_query(clauses)
+    return clauses
 
 
 def epoch(value: str | None) -> int | None:
@@ -100,10 +100,20 @@ def _only(query: Query) -> tuple[Occur, Query]:
 
 
 def filter_clauses(
-    schema: tantivy.Schema, filters: Filters, projects: frozenset[int]
+    schema: tantivy.Schema, filters: Filters, projects: frozenset[int], present: frozenset[int]
 ) -> list[tuple[Occur, Query]]:
-    """The rules of :meth:`Filters.sql` as tantivy clauses (``projects``: non-empty)."""
-    clauses = [_only(Query.term_set_query(schema, "project_id", sorted(projects)))]
+    """The rules of :meth:`Filters.sql` as tantivy clauses.
+
+    ``projects`` (non-empty) are those the caller may see, ``present`` every project the
+    searched commit holds. The projects are excluded (``MustNot``) when fewer are hidden
+    than shown, the usual case: exclusions keep tantivy's top-k pruning of the text
+    clauses, where a required clause makes it score every matching chunk.
+    """
+    hidden = present - projects
+    if len(hidden) <= len(projects):
+        clauses = [(Occur.MustNot, Query.term_query(schema, "project_id", p)) for p in hidden]
+    else:
+        clauses = [_only(Query.term_set_query(schema, "project_id", sorted(projects)))]
     if not filters.caller.see_private:
         clauses.append((Occur.MustNot, Query.term_query(schema, "is_private", True)))
     if filters.tracker:
@@ -113,11 +123,8 @@ def filter_clauses(
         clauses.append(_only(Query.term_query(schema, "is_closed", closed)))
     if filters.updated_since:
         since = epoch(filters.updated_since)
-        clauses.append(
-            _only(
-                Query.range_query(schema, "updated", tantivy.FieldType.Integer, lower_bound=since)
-            )
-        )
+        field = tantivy.FieldType.Integer
+        clauses.append(_only(Query.range_query(schema, "updated", field, lower_bound=since)))
     return clauses
 
 
@@ -127,14 +134,22 @@ def search(
     query: str,
     limit: int,
     filters: Filters,
-    projects: frozenset[int],
+    scope: tuple[frozenset[int], frozenset[int]],
 ) -> list[tuple[int, float]]:
-    """Top ``limit`` (chunk id, bm25) the caller may see, best first, ties by chunk id."""
+    """Top ``limit`` (chunk id, bm25) the caller may see, best first, ties by chunk id;
+    ``scope`` is (the projects the caller may see, every project ``searcher`` holds)."""
+    projects, present = scope
     terms = stems(query)
     if not terms or not projects or limit <= 0:
         return []
-    clauses = [(Occur.Must, text_query(schema, terms)), *filter_clauses(schema, filters, projects)]
-    hits = searcher.search(Query.boolean_query(clauses), limit, count=False).hits
+    text = text_clauses(schema, terms)
+    rules = filter_clauses(schema, filters, projects, present)
+    if all(occur == Occur.MustNot for occur, _ in rules):
+        # the text clauses beside the exclusions, in one query: top-k pruning stays on
+        engine_query = Query.boolean_query([*text, *rules])
+    else:
+        engine_query = Query.boolean_query([(Occur.Must, Query.boolean_query(text)), *rules])
+    hits = searcher.search(engine_query, limit, count=False).hits
     if not hits:
         return []
     ids = searcher.fast_field_values("chunk_id", [address for _, address in hits])
@@ -219,5 +234,5 @@ __all__ = [
     "query_terms",
     "search",
     "stems",
-    "text_query",
+    "text_clauses",
 ]

@@ -43,7 +43,7 @@ META_ID = 0  # chunk ids start at 1 (AUTOINCREMENT): 0 is the generation documen
 #: more only makes fewer, larger segments before merging, and counts against peak RSS
 WRITER_HEAP = 48_000_000
 #: schema and analyzer together: an index of another format is rebuilt, not misread
-FORMAT = zlib.crc32(f"rrag-lexical-1/{lexical.ANALYZER}".encode())
+FORMAT = zlib.crc32(f"rrag-lexical-2/{lexical.ANALYZER}".encode())
 REBUILD = "run `rrag index` (or `rrag index --rebuild`)"
 #: the chunk columns a lexical document is made of, besides the id (text: content_hash)
 DIGESTED = (
@@ -71,7 +71,7 @@ def schema() -> tantivy.Schema:
         .add_integer_field("chunk_id", indexed=True, fast=True)
         .add_text_field("subject", tokenizer_name=name, index_option="freq")
         .add_text_field("text", tokenizer_name=name, index_option="freq")
-        .add_integer_field("project_id", indexed=True)
+        .add_integer_field("project_id", indexed=True, fast=True)
         .add_boolean_field("is_private", indexed=True)
         .add_text_field("tracker", tokenizer_name=raw, index_option="basic")
         .add_boolean_field("is_closed", indexed=True)
@@ -90,14 +90,10 @@ def digest(row: Mapping[str, Any]) -> int:
 
     The same for a chunk row read back from SQLite (booleans as 0/1) and ``Chunk.row()``.
     """
-    parts = [_plain(row.get(c)) for c in DIGESTED]
-    return int.from_bytes(blake2b("\x1f".join(parts).encode(), digest_size=7).digest(), "big")
-
-
-def _plain(value: Any) -> str:
-    if value is None:
-        return ""
-    return str(int(value)) if isinstance(value, bool | int) else str(value)
+    values = [row.get(c) for c in DIGESTED]
+    values[1], values[3] = int(bool(values[1])), int(bool(values[3]))  # the two booleans
+    text = "\x1f".join("" if v is None else str(v) for v in values)
+    return int.from_bytes(blake2b(text.encode(), digest_size=7).digest(), "big")
 
 
 def document(chunk_id: int, row: Mapping[str, Any]) -> tantivy.Document:
@@ -161,16 +157,26 @@ class LexicalIndex:
             raise IndexStateError(f"no lexical index at {self.path}: {REBUILD}", path=str(path))
         self.index = _open(self.path)
         self.index.config_reader("manual")  # reloaded by the caller, on a meta.json change
+        self._view = self._snapshot()
+
+    def _snapshot(self) -> tuple[tantivy.Searcher, frozenset[int]]:
+        """A searcher and the projects its commit holds, replaced together on reload (a
+        search must never pair a newer commit with an older list of projects)."""
+        searcher = self.index.searcher()
+        agg = {"p": {"terms": {"field": "project_id", "size": 1_000_000}}}
+        buckets = searcher.aggregate(tantivy.Query.all_query(), agg)["p"]["buckets"]
+        return searcher, frozenset(int(b["key"]) for b in buckets)
 
     def reload(self) -> None:
         """See the latest commit (a writer's merge may remove files meanwhile: retried)."""
         for attempt in range(3):
             try:
                 self.index.reload()
-                return
+                break
             except ValueError:
                 if attempt == 2:
                     raise
+        self._view = self._snapshot()
 
     def _meta(self, searcher: tantivy.Searcher, field: str) -> int | None:
         query = tantivy.Query.term_query(schema(), "chunk_id", META_ID)
@@ -206,7 +212,9 @@ class LexicalIndex:
     def search(
         self, query: str, limit: int, filters: Any, projects: frozenset[int]
     ) -> list[tuple[int, float]]:
-        return lexical.search(self.index.searcher(), schema(), query, limit, filters, projects)
+        """Top ``limit`` (chunk id, bm25) of the loaded commit that ``filters`` admit."""
+        searcher, present = self._view
+        return lexical.search(searcher, schema(), query, limit, filters, (projects, present))
 
 
 def _usable(path: Path) -> bool:

@@ -176,10 +176,11 @@ class IndexUpdater:
         # a reader, for the lexical one) catches them up from the store
         lexical.delete(change.removed)
         lexical.put((i, c.row()) for i, c in [*change.added, *change.updated])
-        lexical.commit(generation)
-        # Embedding happens after the commit so the write lock is held briefly
+        # Embedding happens after the store's commit so the write lock is held briefly,
+        # and while tantivy's indexing thread works on the documents just handed to it
         ids, texts = vector_entries(change.added)
         embedded = self._embed(texts)
+        lexical.commit(generation)
         vectors.remove_chunks(change.removed)
         vectors.add(ids, embedded)
         vectors.manifest.generation = -1  # dirty until saved with the store's generation
