@@ -3,8 +3,10 @@ text is never query syntax, and words are folded and stemmed on both sides."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -140,3 +142,21 @@ def test_a_store_from_before_tantivy_is_migrated_and_indexed_on_first_search(
         assert found and check_consistency(settings, store)["ok"]
     finally:
         store.close()
+
+
+def test_tantivy_files_are_owner_only_whatever_the_umask(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        settings = seed.hashing_settings(tmp_path / "data")
+        store = open_store(settings.store.data_dir)
+        seed.small_corpus(store)
+        IndexUpdater(settings, store).drain()  # the writer's files
+        Retriever(settings, store).search("ldap", mode="lexical")  # a reader's lock file
+        store.close()
+    finally:
+        os.umask(old)
+    root = lexical_dir(settings.store.data_dir)
+    assert stat.S_IMODE(root.stat().st_mode) == 0o700
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in root.iterdir()}
+    assert ".tantivy-meta.lock" in modes and "meta.json" in modes
+    assert {name: mode for name, mode in modes.items() if mode != 0o600} == {}
