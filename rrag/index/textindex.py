@@ -11,7 +11,8 @@ changes is just as atomic (a crash leaves the old commit or the new one, each wi
 own generation).
 
 Only :class:`rrag.index.IndexUpdater` writes, under ``index.lock``, through
-:class:`LexicalWriter` (tantivy's own writer lock in the directory backs that up). Readers
+:class:`rrag.index.lexsync.LexicalWriter` (tantivy's own writer lock in the directory
+backs that up). Readers
 (:class:`LexicalIndex`) reload by hand when ``meta.json`` changes (a ``stat`` per search,
 as for ``chunks.index``), so a commit by another process is seen on the next search.
 tantivy creates its files with the process umask: the directory is made 0700 first and
@@ -21,13 +22,11 @@ every file in it is made owner-only after each commit and merge.
 from __future__ import annotations
 
 import os
-import shutil
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from functools import cache
 from hashlib import blake2b
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import numpy as np
@@ -35,7 +34,7 @@ import tantivy
 
 from rrag.errors import IndexStateError
 from rrag.index import lexical
-from rrag.store.files import make_private, private_dir
+from rrag.store.files import make_private
 
 LEXICAL_DIR = "chunks.lexical"
 META_ID = 0  # chunk ids start at 1 (AUTOINCREMENT): 0 is the generation document
@@ -116,7 +115,7 @@ def document(chunk_id: int, row: Mapping[str, Any]) -> tantivy.Document:
     return doc
 
 
-def _open(path: Path) -> tantivy.Index:
+def open_index(path: Path) -> tantivy.Index:
     try:
         index = tantivy.Index.open(str(path))
     except (ValueError, OSError) as exc:
@@ -155,7 +154,7 @@ class LexicalIndex:
         self.path = Path(path)
         if not exists(self.path):
             raise IndexStateError(f"no lexical index at {self.path}: {REBUILD}", path=str(path))
-        self.index = _open(self.path)
+        self.index = open_index(self.path)
         self.index.config_reader("manual")  # reloaded by the caller, on a meta.json change
         self._view = self._snapshot()
 
@@ -217,84 +216,6 @@ class LexicalIndex:
         return lexical.search(searcher, schema(), query, limit, filters, (projects, present))
 
 
-def _usable(path: Path) -> bool:
-    """No index yet, or one this rrag can open, of this :data:`FORMAT`."""
-    if not exists(path):
-        return not any(path.iterdir())
-    try:
-        return LexicalIndex(path).generation() is not None
-    except (IndexStateError, ValueError):
-        return False
-
-
-class LexicalWriter:
-    """The one writer of the lexical index (hold ``index.lock``); a context manager."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = private_dir(Path(path))
-        if not _usable(self.path):
-            # the store is the source of truth: a damaged index, or one of another format
-            # (analyzer), is started over and caught up from it by the caller
-            shutil.rmtree(self.path)
-            private_dir(self.path)
-        if exists(self.path):
-            self.index = _open(self.path)
-        else:
-            self.index = tantivy.Index(schema(), path=str(self.path))
-            self.index.register_tokenizer(lexical.ANALYZER, lexical.analyzer())
-        # one indexing thread: the machine's other core serves searches meanwhile
-        self._writer = self.index.writer(WRITER_HEAP, 1)
-        # a writer killed mid-commit leaves files no commit refers to (tantivy lists them
-        # in .managed.json first); the opstamps restart from the last commit, so the next
-        # commit would meet one of them under its own name (FileAlreadyExists)
-        self._writer.garbage_collect_files()
-
-    def put(self, rows: Iterable[tuple[int, Mapping[str, Any]]]) -> int:
-        """Add (or replace) the documents of these chunks; returns how many."""
-        count = 0
-        for chunk_id, row in rows:
-            self._writer.delete_documents_by_term("chunk_id", int(chunk_id))
-            self._writer.add_document(document(chunk_id, row))
-            count += 1
-        return count
-
-    def delete(self, chunk_ids: Iterable[int]) -> None:
-        for chunk_id in chunk_ids:
-            self._writer.delete_documents_by_term("chunk_id", int(chunk_id))
-
-    def clear(self) -> None:
-        self._writer.delete_all_documents()
-
-    def commit(self, generation: int) -> None:
-        """Publish the changes with ``generation`` in the same commit, durably."""
-        self._writer.delete_documents_by_term("chunk_id", META_ID)
-        meta = tantivy.Document()
-        meta.add_integer("chunk_id", META_ID)
-        meta.add_integer("generation", int(generation))
-        meta.add_integer("format", FORMAT)
-        self._writer.add_document(meta)
-        self._writer.commit()
-        tighten(self.path)
-
-    def close(self) -> None:
-        """Let background merges finish (nothing changes the directory after this)."""
-        self._writer.wait_merging_threads()
-        tighten(self.path)
-
-    def __enter__(self) -> LexicalWriter:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is not None:
-            self._writer.rollback()  # uncommitted changes go; the last commit stays
-        self.close()
-
-
 __all__ = [
     "DIGESTED",
     "FORMAT",
@@ -302,11 +223,11 @@ __all__ = [
     "META_ID",
     "WRITER_HEAP",
     "LexicalIndex",
-    "LexicalWriter",
     "digest",
     "document",
     "exists",
     "lexical_dir",
+    "open_index",
     "schema",
     "signature",
     "tighten",

@@ -28,10 +28,10 @@ from rrag.index import chunkstore
 from rrag.index.cache import EmbeddingCache
 from rrag.index.chunking import Chunk, vector_entries
 from rrag.index.embedders import Embedder, make_embedder
-from rrag.index.lexsync import align_lexical, lexical_generation
+from rrag.index.lexsync import LexicalWriter, catch_up
 from rrag.index.manifest import REBUILD_HINT, Manifest, heal_sidecar
 from rrag.index.sources import current_hash, load_sources
-from rrag.index.textindex import LexicalWriter, lexical_dir
+from rrag.index.textindex import lexical_dir
 from rrag.index.vectors import VectorIndex, load
 from rrag.logs import get_logger, log_event
 from rrag.settings import Settings
@@ -247,27 +247,7 @@ class IndexUpdater:
         return changed
 
     def _catch_up_lexical(self, lexical: LexicalWriter) -> int:
-        """Make the lexical index the store's chunks at the store's generation; returns how
-        many documents changed."""
-        generation = store_generation(self.store)
-        before = lexical_generation(lexical)
-        if before == generation:
-            return 0
-        written, deleted = align_lexical(lexical, self.store, generation)
-        log_event(
-            log,
-            "lexical_caught_up",
-            note=(
-                f"built the lexical index from the store's {written} chunks"
-                if before is None
-                else "caught the lexical index up with the store"
-            ),
-            written=written,
-            deleted=deleted,
-            from_generation=before,
-            to_generation=generation,
-        )
-        return written + deleted
+        return catch_up(lexical, self.store, store_generation(self.store))
 
     def _expected_count(self) -> int:
         with self.store.session() as session:
