@@ -83,10 +83,12 @@ def _stamp(n: int, hour: int) -> str:
 
 def _issue_row(n: int, report: Report) -> tuple[Any, ...]:
     family = FAMILIES[report.family]
-    status, closed = STATUSES[n % len(STATUSES)]
+    # ids step through the families, so n alone would give a family one status throughout
+    turn = n + n // len(FAMILIES)
+    status, closed = STATUSES[turn % len(STATUSES)]
     description = _description(report, n)
     return (n, family.project, report.subject, description, family.tracker, status,
-            int(closed), PRIORITIES[n % len(PRIORITIES)], int(report.private),
+            int(closed), PRIORITIES[turn % len(PRIORITIES)], int(report.private),
             _stamp(n, 9), _stamp(n, 16), f"demo-{n}")  # fmt: skip
 
 

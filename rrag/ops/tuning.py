@@ -18,7 +18,7 @@ from typing import Any
 
 import psutil
 
-from rrag.ops.tables import Table, as_row, hits_table
+from rrag.ops.tables import as_row, hits_table
 from rrag.settings import _GROUPS, Settings
 from rrag.store.db import open_store
 
@@ -123,22 +123,32 @@ def latency_samples(
 
 
 def search_explorer(retriever: Any, query: str, modes: Sequence[str]) -> Any:
-    """An ipywidgets form (query, mode, k) that shows the hits as a table as you type.
+    """An ipywidgets form (query, mode, k) whose hits table follows every change.
 
-    Under papermill or nbval it runs once with the defaults; its ``result`` is the table.
+    The table is an HTML widget updated from the controls' observers, not an ``Output``
+    widget: displaying into an Output widget while papermill/nbclient executes the cell
+    can leave the run waiting forever (jupyter/nbclient#312). The form's ``result`` is
+    the table last shown; under papermill or nbval it is the defaults' table.
     """
     import ipywidgets as widgets
 
-    def show(query: str, mode: str, k: int) -> Table:
-        return hits_table(retriever.search(query, k=k, mode=mode))
+    controls = {
+        "query": widgets.Text(value=query, description="query", continuous_update=False),
+        "mode": widgets.Dropdown(options=list(modes), value="hybrid", description="mode"),
+        "k": widgets.IntSlider(value=5, min=1, max=20, description="k"),
+    }
+    shown = widgets.HTML()
+    form = widgets.VBox([*controls.values(), shown])
 
-    return widgets.interactive(
-        show,
-        {"auto_display": True},  # show the returned table, as ``interact`` does
-        query=widgets.Text(value=query, continuous_update=False),
-        mode=widgets.Dropdown(options=list(modes), value="hybrid"),
-        k=widgets.IntSlider(value=5, min=1, max=20),
-    )
+    def refresh(_change: Any = None) -> None:
+        values = {name: control.value for name, control in controls.items()}
+        form.result = hits_table(retriever.search(**values))
+        shown.value = form.result._repr_html_()
+
+    for control in controls.values():
+        control.observe(refresh, names="value")
+    refresh()
+    return form
 
 
 __all__ = [

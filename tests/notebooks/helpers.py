@@ -16,6 +16,8 @@ from nbconvert import HTMLExporter
 from rrag.ops.runbook import SUMMARY_MARK
 
 ROOT = Path(__file__).resolve().parents[2]
+#: a cell that hangs (a lost kernel message) fails the test instead of stalling the suite
+CELL_TIMEOUT_S = 600
 _HIDDEN = re.compile(r"<(script|style)\b.*?</\1>", re.S | re.I)
 _TAG = re.compile(r"<[^>]+>")
 
@@ -33,6 +35,7 @@ def run_runbook(
         cwd=str(ROOT / folder),
         progress_bar=False,
         log_output=False,
+        execution_timeout=CELL_TIMEOUT_S,
     )
     assert render_problems(output) == [], output
     return summary_of(output)

@@ -28,6 +28,8 @@ def test_a_realistic_small_tracker() -> None:
     assert len({r[DESCRIPTION] for r in issues}) > 0.8 * len(issues)
     assert len({r[PROJECT] for r in issues}) == 3 and len({r[TRACKER] for r in issues}) == 3
     assert len({r[STATUS] for r in issues}) >= 4 and any(r[CLOSED] for r in issues)
+    ldap = [r for r, report in zip(issues, all_reports(), strict=True) if report.family == 0]
+    assert len({r[STATUS] for r in ldap}) >= 3  # not one status per area
     assert 2 <= sum(r[PRIVATE] for r in issues) <= 5
     assert max(Counter(j[2] for j in journals).values()) < len(journals) / 4
 
