@@ -94,7 +94,8 @@ def table(figures: dict[str, Any], labels: list[str], embedders: list[str]) -> s
                 rows = [figures[x][name][e][mode] for x in labels]
                 cells = " | ".join(" / ".join(f"{r[k]:.3f}" for k in METRICS) for r in rows)
                 worse = [k for k in METRICS if rows[1][k] < rows[0][k] - 1e-9]
-                verdict = "yes" if not worse else "**no**: " + ", ".join(worse)
+                deltas = ", ".join(f"{k} {rows[1][k] - rows[0][k]:+.4f}" for k in worse)
+                verdict = "yes" if not worse else f"**no**: {deltas}"
                 out.append(f"| {name} | {e} | {mode} | {cells} | {verdict} |")
     return "\n".join(out)
 
