@@ -37,6 +37,7 @@ from pathlib import Path
 
 from rrag.ops.guardrail_review import guardrail_counters, recent_events, red_team_run, triage
 from rrag.ops.runbook import ensure_store, runbook_settings, show_summary
+from rrag.ops.tables import Table, mapping_table
 
 # %% tags=["parameters"]
 data_dir: str = ""  # RRAG_DATA_DIR; empty means an empty demo store in a temp dir
@@ -57,7 +58,7 @@ settings.store.data_dir
 # %%
 counters = guardrail_counters(store)
 assert set(counters) >= {"prompt_injection"}, counters
-counters
+mapping_table(counters, key="kind", value="events")
 
 # %% [markdown]
 # ## 2. Recent events with reason and context
@@ -65,7 +66,7 @@ counters
 # %%
 events = recent_events(store, limit)
 assert len(events) <= limit and len(events) <= sum(counters.values())
-events
+Table(events, columns=("last_seen_at", "kind", "rule", "source", "seen", "detail"))
 
 # %% [markdown]
 # ## 3. Where planted text was found: red-team test or attack?
@@ -73,7 +74,7 @@ events
 # %%
 reviews = triage(store, since or None, test_projects, payloads)
 assert all(r.verdict in ("red-team", "attack") and r.seen > 0 for r in reviews), reviews
-[(r.where, r.project, r.verdict, r.reasons, r.rules, r.seen, r.last_seen) for r in reviews]
+Table(reviews, columns=("where", "project", "verdict", "reasons", "rules", "seen", "last_seen"))
 
 # %% [markdown]
 # ## 4. Red-team regression run
