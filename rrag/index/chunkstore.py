@@ -112,15 +112,22 @@ def replace_source(
 def chunk_rows(session: Session | Connection, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     """Full rows of the chunks ``ids`` (missing ids are simply absent); a search passes
     the connection it already reads on."""
+    conn = session.connection() if isinstance(session, Session) else session
+    # the DB-API cursor of that connection (same transaction): a search reads these rows
+    # on every query, and SQLAlchemy's per-row mapping was a millisecond of it
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     found: dict[int, dict[str, Any]] = {}
     for start in range(0, len(ids), 500):
-        part = {f"i{n}": int(v) for n, v in enumerate(ids[start : start + 500])}
+        part = [int(v) for v in ids[start : start + 500]]
         if not part:
             continue
-        marks = ", ".join(f":{k}" for k in part)
-        rows = session.execute(text(f"SELECT * FROM chunks WHERE id IN ({marks})"), part)
-        for row in rows.mappings():
-            found[int(row["id"])] = dict(row)
+        rows = cursor.execute(
+            f"SELECT * FROM chunks WHERE id IN ({', '.join('?' * len(part))})", part
+        )
+        names = [d[0] for d in rows.description]
+        for row in rows:
+            record = dict(zip(names, row, strict=True))
+            found[int(record["id"])] = record
     return found
 
 

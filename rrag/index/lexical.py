@@ -21,7 +21,6 @@ search.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping
 from datetime import datetime
 from functools import cache, lru_cache
@@ -173,53 +172,43 @@ def body_terms(query: str, texts: Mapping[int, str]) -> dict[int, set[str]]:
 
 def highlight(text: str, query: str, limit: int | None = None) -> list[tuple[int, int]]:
     """Character spans of ``text``'s words that match a query word as the search matches
-    them (the same analyzer), at most ``limit``; words under 3 letters are not marked.
+    them (the same analyzer), sorted; words under 3 letters are not marked.
 
-    A regular expression finds the candidates (a word starting with a query stem, any
-    accent on its letters, ``y`` for a final ``i``) in one pass in C; the analyzer then
-    confirms each, so a long text costs a scan, not a Python loop over all its words.
+    Regular expressions find the candidates in C (a word starting with a query stem, any
+    case, ``y`` for a final ``i``; and, to mark a window, every word with a non-ASCII
+    letter, which may fold to a stem: "Café"); the analyzer confirms each, so a long text
+    costs a scan, not a Python loop over its words. With ``limit``, only the first
+    ``limit`` spans are sought, among the stem matches (where to open a snippet).
     """
-    pattern, wanted = _candidates(query)
-    if pattern is None:
-        return []
-    spans: list[tuple[int, int]] = []
-    for match in pattern.finditer(text):
-        if wanted.intersection(analyzer().analyze(match.group(0))):
-            spans.append(match.span())
-            if limit is not None and len(spans) >= limit:
-                break
-    return spans
-
-
-@lru_cache(maxsize=256)
-def _candidates(query: str) -> tuple[re.Pattern[str] | None, frozenset[str]]:
-    wanted = [t for t in stems(query) if len(t) >= 3 or t.isdigit()]
+    wanted = {t for t in stems(query) if len(t) >= 3 or t.isdigit()}
     if not wanted:
-        return None, frozenset()
-    alternatives = sorted((_letters(t) for t in wanted), key=len, reverse=True)
-    pattern = re.compile(r"\b(?:" + "|".join(alternatives) + r")\w*", re.IGNORECASE)
-    return pattern, frozenset(wanted)
+        return []
+    patterns = [_stem_pattern(stem) for stem in sorted(wanted)]
+    if limit is None:
+        patterns.append(_ACCENTED)
+    found: set[tuple[int, int]] = set()
+    for pattern in patterns:
+        mine = 0  # the first ``limit`` overall are among each pattern's first ``limit``
+        for match in pattern.finditer(text):
+            if limit is not None and mine >= limit:
+                break
+            if wanted.intersection(analyzer().analyze(match.group(0))):
+                found.add(match.span())
+                mine += 1
+    spans = sorted(found)
+    return spans if limit is None else spans[:limit]
 
 
-def _letters(stem: str) -> str:
-    """``stem`` as a pattern whose letters also match their accented forms."""
-    out = [_accents().get(c, re.escape(c)) for c in stem]
-    if stem.endswith("i"):  # Porter turns a final y into i ("query" -> "queri")
-        out[-1] = "[iy" + out[-1].strip("[]")[1:] + "]" if out[-1].startswith("[") else "[iy]"
-    return "".join(out)
+@lru_cache(maxsize=4096)
+def _stem_pattern(stem: str) -> re.Pattern[str]:
+    """Words starting with ``stem``, any case (Porter turns a final y into i: "queri")."""
+    head = re.escape(stem[:-1]) + "[iy]" if stem.endswith("i") else re.escape(stem)
+    return re.compile(r"\b" + head + r"\w*", re.IGNORECASE)
 
 
-@cache
-def _accents() -> dict[str, str]:
-    """ASCII letter -> a character class of it and its Latin accented forms (what
-    ``ascii_fold`` folds to it)."""
-    forms: dict[str, set[str]] = {}
-    for code in range(0xC0, 0x250):
-        char = chr(code).lower()
-        base = unicodedata.normalize("NFKD", char)[0]
-        if len(char) == 1 and base.isascii() and base.isalpha() and base != char:
-            forms.setdefault(base, set()).add(char)
-    return {b: "[" + b + "".join(sorted(f)) + "]" for b, f in forms.items()}
+#: a word holding a non-ASCII letter (compiled once: a class over a Unicode range is slow
+#: to compile)
+_ACCENTED = re.compile(r"\w*[^\W\x00-\x7f]\w*")
 
 
 __all__ = [
