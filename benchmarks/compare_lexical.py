@@ -167,7 +167,7 @@ def main() -> int:
     if not args.skip_quality:
         from compare_quality import quality
 
-        report["quality"] = quality(sides, args.instance)
+        report["quality"] = quality(sides, commits, args.instance)
     if args.out:
         args.out.write_text(json.dumps(report, indent=1) + "\n")
     return 0

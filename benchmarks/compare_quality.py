@@ -57,7 +57,8 @@ def eval_rows(checkout: Path, env: dict[str, str], queries: Path) -> dict[str, d
 
 
 def prepare(checkout: Path, label: str, instance: Path, embedders: list[str]) -> dict[str, Any]:
-    """Sync and index ``checkout``'s stores (reused when present); env per embedder."""
+    """Sync and index ``checkout``'s stores (reused when present: ``label`` names the
+    commit); env per embedder."""
     base = ensure_redmine(instance, 0)
     redmine = {k: base[k] for k in ("REDMINE_BASE_URL", "REDMINE_API_KEY")}
     envs = {
@@ -100,15 +101,18 @@ def table(figures: dict[str, Any], labels: list[str], embedders: list[str]) -> s
     return "\n".join(out)
 
 
-def quality(sides: dict[str, Path], instance: Path | None) -> dict[str, Any]:
-    """Prints the per-set table; returns ``{label: {set: {embedder: {mode: metrics}}}}``."""
+def quality(
+    sides: dict[str, Path], commits: dict[str, str], instance: Path | None
+) -> dict[str, Any]:
+    """Prints the per-set table; returns ``{label: {set: {embedder: {mode: metrics}}}}``.
+    Stores are kept per label and commit, so a rerun on the same commits reuses them."""
     keep = instance is not None
     instance = (instance or Path(tempfile.mkdtemp(prefix="rrag-cmpq-"))).resolve()
     embedders = ["hashing"] + (["sentence-transformers"] if semantic_available() else [])
     figures: dict[str, Any] = {}
     try:
         for label, checkout in sides.items():
-            envs = prepare(checkout, label, instance, embedders)
+            envs = prepare(checkout, f"{label}-{commits[label]}", instance, embedders)
             figures[label] = {}
             for name, sources in QUERY_SETS.items():
                 queries = instance / f"queries-{name}.jsonl"
