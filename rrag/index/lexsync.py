@@ -67,6 +67,8 @@ class LexicalWriter:
             self.index.register_tokenizer(lexical.ANALYZER, lexical.analyzer())
         # one indexing thread: the machine's other core serves searches meanwhile
         self._writer = self.index.writer(WRITER_HEAP, 1)
+        #: documents added or replaced since the last commit
+        self.pending = 0
         # a writer killed mid-commit leaves files no commit refers to (tantivy lists them
         # in .managed.json first); the opstamps restart from the last commit, so the next
         # commit would meet one of them under its own name (FileAlreadyExists)
@@ -79,6 +81,7 @@ class LexicalWriter:
             self._writer.delete_documents_by_term("chunk_id", int(chunk_id))
             self._writer.add_document(document(chunk_id, row))
             count += 1
+        self.pending += count
         return count
 
     def delete(self, chunk_ids: Iterable[int]) -> None:
@@ -97,6 +100,7 @@ class LexicalWriter:
         meta.add_integer("format", FORMAT)
         self._writer.add_document(meta)
         self._writer.commit()
+        self.pending = 0
         tighten(self.path)
 
     def close(self) -> None:

@@ -4,8 +4,9 @@ rebuild.
 The sync queues changed sources in ``index_queue`` in its own transactions. :meth:`drain`
 turns a batch of queue rows into chunk rows, deletes those queue rows and bumps the
 store's ``index_generation`` in one transaction; the batch's lexical documents are then
-committed to tantivy with the same generation, and the FAISS file is saved at the end of
-the drain with it. A crash between them leaves the store ahead of an index, which the
+handed to tantivy, committed with the store's generation every few thousand documents
+and at the end of the drain, when the FAISS file is saved with it too. A crash between
+them leaves the store ahead of an index, which the
 next drain (or :meth:`repair`) detects by generation and repairs from the store: chunk
 ids are never reused, and the FAISS ids a chunk should have follow from its row
 (:func:`rrag.index.chunkstore.vector_ids`), so the set difference of ids says exactly
@@ -28,7 +29,7 @@ from rrag.index import chunkstore
 from rrag.index.cache import EmbeddingCache
 from rrag.index.chunking import Chunk, vector_entries
 from rrag.index.embedders import Embedder, make_embedder
-from rrag.index.lexsync import LexicalWriter, catch_up
+from rrag.index.lexsync import LexicalWriter, catch_up, lexical_generation
 from rrag.index.manifest import REBUILD_HINT, Manifest, heal_sidecar
 from rrag.index.sources import current_hash, load_sources
 from rrag.index.textindex import lexical_dir
@@ -42,6 +43,9 @@ log = get_logger("index.updater")
 GENERATION_KEY = "index_generation"
 BATCH_SOURCES = 256
 CATCH_UP_BATCH = 2048  # vectors embedded per store read during a catch-up
+#: a drain commits the lexical index once this many documents are pending (and at its
+#: end): a commit per batch made tantivy merge ~100 small segments at 100k chunks
+LEXICAL_COMMIT_DOCS = 5_000
 
 
 def store_generation(store: Store) -> int:
@@ -145,6 +149,7 @@ class IndexUpdater:
                 stats["removed"] += removed
                 if not done:
                     break  # every row in the batch changed under us; the next sync retries
+            self._commit_lexical(lexical)
             if (
                 vectors.manifest.generation != store_generation(self.store)
                 or not self.settings.store.index_path.exists()
@@ -180,7 +185,8 @@ class IndexUpdater:
         # and while tantivy's indexing thread works on the documents just handed to it
         ids, texts = vector_entries(change.added)
         embedded = self._embed(texts)
-        lexical.commit(generation)
+        if lexical.pending >= LEXICAL_COMMIT_DOCS:
+            lexical.commit(generation)  # else with a later batch, or at the end of the drain
         vectors.remove_chunks(change.removed)
         vectors.add(ids, embedded)
         vectors.manifest.generation = -1  # dirty until saved with the store's generation
@@ -245,6 +251,12 @@ class IndexUpdater:
             )
             self._save(vectors, store_generation(self.store))
         return changed
+
+    def _commit_lexical(self, lexical: LexicalWriter) -> None:
+        """Commit what the drain's batches left pending, with the store's generation."""
+        generation = store_generation(self.store)
+        if lexical.pending or lexical_generation(lexical) != generation:
+            lexical.commit(generation)
 
     def _catch_up_lexical(self, lexical: LexicalWriter) -> int:
         return catch_up(lexical, self.store, store_generation(self.store))
