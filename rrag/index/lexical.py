@@ -42,7 +42,7 @@ _TOKEN = re.compile(r"\w+", re.UNICODE)
 #: lower-cased, diacritics folded to ASCII, English (Porter 2) stems, as FTS5's ``porter
 #: unicode61 remove_diacritics 2`` was; ``en_stem`` is tantivy's own (no folding). One
 #: constant so the quality benchmark can switch it; an index built with another analyzer
-#: needs ``rrag index --rebuild`` (the name is recorded in the index, see textindex).
+#: is of another ``textindex.FORMAT``, so the next indexer run rebuilds it from the store.
 ANALYZER = "folded_en"
 
 
