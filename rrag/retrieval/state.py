@@ -34,7 +34,7 @@ from rrag.index import chunkstore
 from rrag.index.chunking import CHUNK_ID_MASK
 from rrag.index.embedders import Embedder
 from rrag.index.manifest import REBUILD_HINT
-from rrag.index.textindex import REBUILD, LexicalIndex, lexical_dir
+from rrag.index.textindex import REBUILD, LexicalIndex, exists, lexical_dir
 from rrag.index.updater import IndexUpdater, align, open_vectors
 from rrag.index.vectors import VectorIndex
 from rrag.logs import get_logger, log_event
@@ -94,20 +94,21 @@ class LexicalOpener:
         """The reader at its latest commit, caught up with store ``generation`` if it can
         be; or None and why not (in words for a client)."""
         reader = self._read()
-        if reader is None or reader.generation() != generation:
-            log_event(
-                log,
-                "lexical_catch_up",
-                reason="missing" if reader is None else "behind the store",
-                generation=generation,
-            )
-            if IndexUpdater(self.settings, self.store, self.embedder).repair_lexical():
-                reader = self._read()
+        # behind while a drain runs elsewhere (it commits every few thousand documents):
+        # the lock is taken then, and this reader serves the last commit meanwhile; the
+        # catch-up, when it runs, logs what it did (lexical_caught_up)
+        if (reader is None or reader.generation() != generation) and IndexUpdater(
+            self.settings, self.store, self.embedder
+        ).repair_lexical():
+            reader = self._read()
         if reader is None:
             return None, LEXICAL_MISSING
         return reader, None
 
     def _read(self) -> LexicalIndex | None:
+        if not exists(self.path):  # not built yet: no error, the catch-up builds it
+            self._reader = None
+            return None
         try:
             if self._reader is None:
                 self._reader = LexicalIndex(self.path)
