@@ -135,13 +135,19 @@ class Stopwatch:
 def lexical_stopwatch(watch: Stopwatch, updater: Any) -> None:
     """The tantivy writer's every method and the lexical catch-up (after #17); before #17
     the FTS5 rows are written with the chunk rows, which no wrapper can separate."""
-    try:
-        from rrag.index.textindex import LexicalWriter
-    except ImportError:
+    import importlib
+
+    for module in ("rrag.index.lexsync", "rrag.index.textindex"):  # where #17 put it, by commit
+        try:
+            writer = importlib.import_module(module).LexicalWriter
+            break
+        except (ImportError, AttributeError):
+            continue
+    else:
         return
-    for name, value in list(vars(LexicalWriter).items()):
+    for name, value in list(vars(writer).items()):
         if callable(value) and (not name.startswith("__") or name in ("__init__", "__exit__")):
-            watch.wrap(LexicalWriter, name, "lexical")
+            watch.wrap(writer, name, "lexical")
     watch.wrap(updater, "_catch_up_lexical", "lexical")
 
 
