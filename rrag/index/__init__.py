@@ -15,8 +15,9 @@ from rrag.index.embedders import (
     make_embedder,
 )
 from rrag.index.manifest import Manifest
-from rrag.index.updater import GENERATION_KEY, IndexUpdater, open_vectors, store_generation
+from rrag.index.updater import GENERATION_KEY, IndexUpdater, store_generation
 from rrag.index.vectors import VectorIndex
+from rrag.index.vectorsync import open_vectors
 
 __all__ = [
     "GENERATION_KEY",

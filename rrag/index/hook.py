@@ -20,7 +20,8 @@ from sqlalchemy import text
 from rrag.index.cache import EmbeddingCache
 from rrag.index.chunking import vector_texts
 from rrag.index.embedders import Embedder, make_embedder
-from rrag.index.updater import IndexUpdater, load_sources
+from rrag.index.sources import load_sources
+from rrag.index.updater import IndexUpdater
 from rrag.logs import get_logger, log_event
 from rrag.settings import Settings
 from rrag.store.db import Store

@@ -17,23 +17,23 @@ what to add and remove; the lexical side compares ids and digests
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 from sqlalchemy import text
 
-from rrag.errors import IndexStateError
 from rrag.index import chunkstore
 from rrag.index.cache import EmbeddingCache
 from rrag.index.chunking import Chunk, vector_entries
 from rrag.index.embedders import Embedder, make_embedder
 from rrag.index.lexsync import LexicalWriter, catch_up, lexical_generation
-from rrag.index.manifest import REBUILD_HINT, Manifest, heal_sidecar
+from rrag.index.manifest import Manifest
 from rrag.index.sources import current_hash, load_sources
 from rrag.index.textindex import lexical_dir
-from rrag.index.vectors import VectorIndex, load
+from rrag.index.vectors import VectorIndex
+from rrag.index.vectorsync import align, open_vectors
 from rrag.logs import get_logger, log_event
 from rrag.settings import Settings
 from rrag.store.db import Store
@@ -42,7 +42,6 @@ from rrag.store.locks import INDEX_LOCK, StoreLock
 log = get_logger("index.updater")
 GENERATION_KEY = "index_generation"
 BATCH_SOURCES = 256
-CATCH_UP_BATCH = 2048  # vectors embedded per store read during a catch-up
 #: a drain commits the lexical index once this many documents are pending (and at its
 #: end): a commit per batch made tantivy merge ~100 small segments at 100k chunks
 LEXICAL_COMMIT_DOCS = 5_000
@@ -50,57 +49,6 @@ LEXICAL_COMMIT_DOCS = 5_000
 
 def store_generation(store: Store) -> int:
     return int(store.get_meta(GENERATION_KEY, "0") or 0)
-
-
-def open_vectors(settings: Settings, embedder: Embedder, heal: bool = False) -> VectorIndex:
-    """The saved index, or an empty one when none exists; refuses another embedder's index.
-
-    ``heal`` rewrites a lagging ``chunks.meta.json``: only for the holder of ``index.lock``.
-    """
-    paths = settings.store
-    if not paths.index_path.exists():
-        return VectorIndex(Manifest(0, embedder.provider, embedder.model, embedder.dim))
-    vectors = load(paths.index_path)
-    if heal:
-        heal_sidecar(vectors.manifest, paths.index_meta_path)
-    m = vectors.manifest
-    if (m.provider, m.model, m.dim) != (embedder.provider, embedder.model, embedder.dim):
-        raise IndexStateError(
-            f"the index was built with {m.provider} {m.model} (dim {m.dim}) but the embedder "
-            f"is {embedder.provider} {embedder.model} (dim {embedder.dim}): {REBUILD_HINT}",
-            index_provider=m.provider,
-            provider=embedder.provider,
-        )
-    return vectors
-
-
-def align(
-    vectors: VectorIndex,
-    expected: np.ndarray,
-    store: Store,
-    embed: Callable[[list[str]], np.ndarray],
-    max_missing: int | None = None,
-) -> tuple[int, int]:
-    """Make ``vectors`` hold exactly the ``expected`` vector ids: drop the others and embed
-    the missing ones from the store's chunk rows. Returns (missing, extra) counts.
-
-    The one catch-up for the writer (:meth:`IndexUpdater.repair`, drains) and for readers
-    (the Retriever, in memory); ``max_missing`` refuses a gap too large to fill in memory.
-    """
-    missing = np.setdiff1d(expected, vectors.ids())
-    if max_missing is not None and len(missing) > max_missing:
-        raise IndexStateError(
-            f"the vector index lags the store by {len(missing)} vectors: run `rrag index`",
-            missing=len(missing),
-        )
-    extra = np.setdiff1d(vectors.ids(), expected)
-    vectors.remove(extra)
-    for start in range(0, len(missing), CATCH_UP_BATCH):
-        with store.session() as session:
-            part = missing[start : start + CATCH_UP_BATCH].tolist()
-            ids, texts = chunkstore.slot_texts(session, part)
-        vectors.add(ids, embed(texts))
-    return len(missing), len(extra)
 
 
 class IndexUpdater:
@@ -309,11 +257,8 @@ class IndexUpdater:
 
 __all__ = [
     "BATCH_SOURCES",
-    "CATCH_UP_BATCH",
     "GENERATION_KEY",
+    "LEXICAL_COMMIT_DOCS",
     "IndexUpdater",
-    "align",
-    "load_sources",
-    "open_vectors",
     "store_generation",
 ]

@@ -35,8 +35,9 @@ from rrag.index.chunking import CHUNK_ID_MASK
 from rrag.index.embedders import Embedder
 from rrag.index.manifest import REBUILD_HINT
 from rrag.index.textindex import REBUILD, LexicalIndex, exists, lexical_dir
-from rrag.index.updater import IndexUpdater, align, open_vectors
+from rrag.index.updater import IndexUpdater
 from rrag.index.vectors import VectorIndex
+from rrag.index.vectorsync import align, open_vectors
 from rrag.logs import get_logger, log_event
 from rrag.retrieval.filters import ChunkMeta
 from rrag.settings import Settings
