@@ -1,14 +1,21 @@
 """Lexical search on tantivy: the analyzer, the query built from user text and filters.
 
 The lexical index (``chunks.lexical/`` in the data dir, :mod:`rrag.index.textindex`) holds
-each chunk's subject and text, analysed by :data:`ANALYZER`, and the columns the filters
-read. This module turns a search into one tantivy query and reads back ``(chunk id,
-bm25)``:
+each chunk's subject and text in one analysed ``body`` field (:data:`ANALYZER`), and the
+columns the filters read. This module turns a search into one tantivy query and reads back
+``(chunk id, bm25)``:
 
 * user text never reaches a query parser: it is cut into word tokens
   (:func:`query_terms`), each analysed like the index's text, and every resulting term
-  becomes a term query on the subject (boosted, as a subject hit says more) and on the
-  text, OR-ed so a long conversational query still finds chunks sharing some of its words;
+  becomes a term query on the body, OR-ed so a long conversational query still finds
+  chunks sharing some of its words;
+* the scores are FTS5's ``bm25(chunks_fts, 2.0, 1.0)`` as far as the engine allows
+  (:func:`text_clauses`): the body holds the subject :data:`SUBJECT_WEIGHT` times, so a
+  term's frequency is FTS5's weighted one (2 per subject hit, 1 per text hit) under one
+  length norm and one document frequency per chunk, and each term's clause is boosted by
+  FTS5's idf over tantivy's (:func:`idf_ratio`), so a word in half the chunks weighs
+  nothing, as it did. What differs: the length is the weighted one (FTS5 counted the
+  subject once) and tantivy stores it rounded (its one-byte field norms);
 * the caller's visibility and the user's filters (:class:`rrag.retrieval.filters.Filters`)
   become zero-scored ``Must`` clauses of the same query (:func:`filter_clauses`), so they
   apply inside the engine before its top-k cut, never after it.
@@ -20,6 +27,7 @@ search.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from datetime import datetime
@@ -35,7 +43,12 @@ if TYPE_CHECKING:
     from rrag.retrieval.filters import Filters
 
 MAX_TERMS = 32
-SUBJECT_BOOST = 2.0  # a hit in the subject says more than one deep in a note
+#: the subject's copies in a chunk's body: a hit in the subject says more than one deep in
+#: a note (FTS5 weighted the subject column 2.0)
+SUBJECT_WEIGHT = 2
+#: FTS5 left out a query word this common (and in at least half the chunks: no weight)
+#: unless the query had nothing else; below it such a word still matches, at no weight
+COMMON_MIN_ROWS = 2_000
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
 #: the analyzer of the subject and text fields, by name: ``folded_en`` is Unicode words,
@@ -73,14 +86,43 @@ def stems(query: str) -> list[str]:
     return list(found)[:MAX_TERMS]
 
 
-def text_clauses(schema: tantivy.Schema, terms: list[str]) -> list[tuple[Occur, Query]]:
-    """Any of ``terms`` in the subject (boosted) or the text: bm25 sums what matches."""
-    clauses: list[tuple[Occur, Query]] = []
-    for term in terms:
-        subject = Query.term_query(schema, "subject", term, index_option="freq")
-        clauses.append((Occur.Should, Query.boost_query(subject, SUBJECT_BOOST)))
-        clauses.append((Occur.Should, Query.term_query(schema, "text", term, index_option="freq")))
-    return clauses
+def fts5_idf(df: int, n: int) -> float:
+    """FTS5's idf of a term in ``df`` of ``n`` rows, floored at 1e-6 as its bm25 does."""
+    idf = math.log((n - df + 0.5) / (df + 0.5)) if n > df else 0.0
+    return idf if idf > 0.0 else 1e-6
+
+
+def tantivy_idf(df: int, n: int) -> float:
+    """tantivy's bm25 idf (``tantivy::query::bm25::idf``), never below ``log(1 + 0.5/n)``."""
+    return math.log(1.0 + (max(n - df, 0) + 0.5) / (df + 0.5))
+
+
+def idf_ratio(df: int, n: int) -> float:
+    """The boost that turns tantivy's idf of a term into FTS5's (``n``: tantivy's count)."""
+    # tantivy counts the generation document among its n; FTS5 had one row per chunk
+    return fts5_idf(df, max(n - 1, 0)) / tantivy_idf(df, n)
+
+
+def weighted_terms(searcher: tantivy.Searcher, terms: list[str]) -> list[tuple[str, float]]:
+    """``terms`` with their :func:`idf_ratio` boosts; the words FTS5 left out (in more than
+    :data:`COMMON_MIN_ROWS` chunks and at least half of them) dropped unless all are."""
+    n = searcher.num_docs
+    freqs = [(term, searcher.doc_freq("body", term)) for term in terms]
+    kept = [(t, df) for t, df in freqs if not (df > COMMON_MIN_ROWS and 2 * df >= n - 1)]
+    return [(t, idf_ratio(df, n)) for t, df in kept or freqs if df]
+
+
+def text_clauses(
+    schema: tantivy.Schema, terms: list[tuple[str, float]]
+) -> list[tuple[Occur, Query]]:
+    """Any of ``terms`` (term, boost) in the body: bm25 sums what matches."""
+    return [
+        (
+            Occur.Should,
+            Query.boost_query(Query.term_query(schema, "body", t, index_option="freq"), boost),
+        )
+        for t, boost in terms
+    ]
 
 
 def epoch(value: str | None) -> int | None:
@@ -138,8 +180,8 @@ def search(
     """Top ``limit`` (chunk id, bm25) the caller may see, best first, ties by chunk id;
     ``scope`` is (the projects the caller may see, every project ``searcher`` holds)."""
     projects, present = scope
-    terms = stems(query)
-    if not terms or not projects or limit <= 0:
+    terms = weighted_terms(searcher, stems(query)) if projects and limit > 0 else []
+    if not terms:
         return []
     text = text_clauses(schema, terms)
     rules = filter_clauses(schema, filters, projects, present)
@@ -213,15 +255,20 @@ _ACCENTED = re.compile(r"\w*[^\W\x00-\x7f]\w*")
 
 __all__ = [
     "ANALYZER",
+    "COMMON_MIN_ROWS",
     "MAX_TERMS",
-    "SUBJECT_BOOST",
+    "SUBJECT_WEIGHT",
     "analyzer",
     "body_terms",
     "epoch",
     "filter_clauses",
+    "fts5_idf",
     "highlight",
+    "idf_ratio",
     "query_terms",
     "search",
     "stems",
+    "tantivy_idf",
     "text_clauses",
+    "weighted_terms",
 ]

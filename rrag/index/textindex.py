@@ -1,7 +1,9 @@
 """The tantivy index on disk (``DATA_DIR/chunks.lexical/``): its schema, reader and writer.
 
 One document per chunk: ``chunk_id`` (the store's row id, never reused), the analysed
-``subject`` and ``text`` (:data:`rrag.index.lexical.ANALYZER`), and the columns the
+``body`` (:data:`rrag.index.lexical.ANALYZER`: the subject
+:data:`~rrag.index.lexical.SUBJECT_WEIGHT` times, then the text, so bm25 weighs a term as
+FTS5's column weights did, see :mod:`rrag.index.lexical`), and the columns the
 filters read (project, privacy, tracker, closed, updated, kind, issue id) plus a
 ``digest`` of everything indexed, so a catch-up can tell a chunk whose metadata changed
 under the same id. One more document, ``chunk_id`` 0, records the store's
@@ -41,8 +43,9 @@ META_ID = 0  # chunk ids start at 1 (AUTOINCREMENT): 0 is the generation documen
 #: the indexing arena, for one indexing thread (tantivy wants at least 15 MB a thread);
 #: more only makes fewer, larger segments before merging, and counts against peak RSS
 WRITER_HEAP = 48_000_000
-#: schema and analyzer together: an index of another format is rebuilt, not misread
-FORMAT = zlib.crc32(f"rrag-lexical-2/{lexical.ANALYZER}".encode())
+#: schema (its version and the subject's weight) and analyzer together: an index of another
+#: format is rebuilt from the store by the next indexer run, not misread (3: one body field)
+FORMAT = zlib.crc32(f"rrag-lexical-3/{lexical.ANALYZER}/{lexical.SUBJECT_WEIGHT}".encode())
 REBUILD = "run `rrag index` (or `rrag index --rebuild`)"
 #: the chunk columns a lexical document is made of, besides the id (text: content_hash)
 DIGESTED = (
@@ -68,8 +71,7 @@ def schema() -> tantivy.Schema:
     return (
         tantivy.SchemaBuilder()
         .add_integer_field("chunk_id", indexed=True, fast=True)
-        .add_text_field("subject", tokenizer_name=name, index_option="freq")
-        .add_text_field("text", tokenizer_name=name, index_option="freq")
+        .add_text_field("body", tokenizer_name=name, index_option="freq")
         .add_integer_field("project_id", indexed=True, fast=True)
         .add_boolean_field("is_private", indexed=True)
         .add_text_field("tracker", tokenizer_name=raw, index_option="basic")
@@ -99,8 +101,9 @@ def document(chunk_id: int, row: Mapping[str, Any]) -> tantivy.Document:
     """The document of chunk ``chunk_id`` from its row (a chunk row or ``Chunk.row()``)."""
     doc = tantivy.Document()
     doc.add_integer("chunk_id", int(chunk_id))
-    doc.add_text("subject", row.get("subject") or "")
-    doc.add_text("text", row.get("text") or "")
+    for _ in range(lexical.SUBJECT_WEIGHT):  # one field: weighted tf, one length, one idf
+        doc.add_text("body", row.get("subject") or "")
+    doc.add_text("body", row.get("text") or "")
     doc.add_integer("project_id", int(row["project_id"]))
     doc.add_boolean("is_private", bool(row.get("is_private")))
     doc.add_text("tracker", (row.get("tracker") or "").lower())
@@ -158,16 +161,25 @@ class LexicalIndex:
         self.index.config_reader("manual")  # reloaded by the caller, on a meta.json change
         self._view = self._snapshot()
 
-    def _snapshot(self) -> tuple[tantivy.Searcher, frozenset[int]]:
-        """A searcher and the projects its commit holds, replaced together on reload (a
-        search must never pair a newer commit with an older list of projects)."""
+    def _snapshot(self) -> tuple[tantivy.Searcher, frozenset[int], bool]:
+        """A searcher, the projects its commit holds and whether it is of this
+        :data:`FORMAT`, replaced together on reload (a search must never pair a newer
+        commit with an older list of projects)."""
         searcher = self.index.searcher()
         agg = {"p": {"terms": {"field": "project_id", "size": 1_000_000}}}
         buckets = searcher.aggregate(tantivy.Query.all_query(), agg)["p"]["buckets"]
-        return searcher, frozenset(int(b["key"]) for b in buckets)
+        current = self._meta(searcher, "format") == FORMAT
+        return searcher, frozenset(int(b["key"]) for b in buckets), current
 
     def reload(self) -> None:
-        """See the latest commit (a writer's merge may remove files meanwhile: retried)."""
+        """See the latest commit (a writer's merge may remove files meanwhile: retried).
+
+        An index of another format is opened afresh: its rebuild replaced the directory,
+        and a tantivy index keeps the schema it was opened with.
+        """
+        if not self._view[2]:
+            self.index = open_index(self.path)
+            self.index.config_reader("manual")
         for attempt in range(3):
             try:
                 self.index.reload()
@@ -212,7 +224,12 @@ class LexicalIndex:
         self, query: str, limit: int, filters: Any, projects: frozenset[int]
     ) -> list[tuple[int, float]]:
         """Top ``limit`` (chunk id, bm25) of the loaded commit that ``filters`` admit."""
-        searcher, present = self._view
+        searcher, present, current = self._view
+        if not current:  # caught up by the next indexer run
+            raise IndexStateError(
+                f"the lexical index at {self.path} is of another format: {REBUILD}",
+                path=str(self.path),
+            )
         return lexical.search(searcher, schema(), query, limit, filters, (projects, present))
 
 

@@ -70,7 +70,9 @@ def test_a_rebuilt_index_ends_the_degraded_mode(world: Any) -> None:
     settings.store.index_path.write_bytes(b"garbage")
     assert "degraded" in retriever.search("ldap")
     IndexUpdater(settings, store).rebuild()
-    out = retriever.search("ldap")
+    # not "ldap" alone: the LDAP issue and the wiki page mentioning LDAP twice tie on it
+    # (FTS5 put the issue 1% ahead, as bm25 of the weighted row it leads by 0.07%)
+    out = retriever.search("ldap sign in")
     assert "degraded" not in out and out["results"][0]["issue_id"] == 10
     assert retriever.search("ldap", mode="vector")["results"]
 
