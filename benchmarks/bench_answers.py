@@ -221,8 +221,8 @@ def score_set(store: Any, retriever: Any, answerer: Any, items: list[Any], label
         body = ask(store, retriever.search, item["q"], 5, Caller.default(), None, answerer)
         took.append((time.perf_counter() - started) * 1000)
         cites = bool(relevant & {c.issue_id for c in body.citations})
-        found = retriever.search(item["q"], k=5)["results"]
-        recalled = bool(relevant & {r["issue_id"] for r in found})
+        found = retriever.search(item["q"], k=5).results
+        recalled = bool(relevant & {r.issue_id for r in found})
         answered = not body.abstained
         count.update(
             abstained=not answered,

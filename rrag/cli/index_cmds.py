@@ -123,8 +123,6 @@ def _print_results(payload: SearchResults, as_json: bool) -> None:
 
 
 def cmd_search(ctx: Context, args: argparse.Namespace) -> int:
-    from rrag.retrieval import search_results
-
     retriever = ctx.retriever()
     found = retriever.search(
         args.text,
@@ -136,16 +134,14 @@ def cmd_search(ctx: Context, args: argparse.Namespace) -> int:
         status=args.status,
         updated_since=args.updated_since,
     )
-    _print_results(search_results(found), args.json)
+    _print_results(found, args.json)
     return 0
 
 
 def cmd_similar(ctx: Context, args: argparse.Namespace) -> int:
-    from rrag.retrieval import search_results
-
     retriever = ctx.retriever()
     found = retriever.similar(issue_id=args.issue_id, k=args.k, caller=_caller(ctx, args.see_all))
-    _print_results(search_results(found), args.json)
+    _print_results(found, args.json)
     return 0
 
 

@@ -19,7 +19,9 @@ index) there is no comparable score, and the rule does not apply.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+
+from rrag.retrieval.hits import SearchHit
 
 #: calibrated thresholds per embedder provider (see the module docstring)
 SEMANTIC_ABSTAIN_SCORE = 0.5
@@ -44,13 +46,13 @@ def relevance_bar(threshold: float, provider: str) -> float | None:
     return None if provider == "hashing" else threshold
 
 
-def best_similarity(results: list[dict[str, Any]]) -> float | None:
+def best_similarity(results: Sequence[SearchHit]) -> float | None:
     """The highest raw vector similarity among ``results`` (None when none has one)."""
-    scores = [float(r["similarity"]) for r in results if r.get("similarity") is not None]
+    scores = [r.similarity for r in results if r.similarity is not None]
     return max(scores, default=None)
 
 
-def nothing_relevant(results: list[dict[str, Any]], retrieval_mode: str, threshold: float) -> bool:
+def nothing_relevant(results: Sequence[SearchHit], retrieval_mode: str, threshold: float) -> bool:
     """True when retrieval found nothing an answer should rest on."""
     if not results:
         return True

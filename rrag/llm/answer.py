@@ -24,6 +24,7 @@ import logging
 import re
 import time
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import bindparam, text
@@ -38,6 +39,7 @@ from rrag.llm.generative import Outcome, answer_generatively
 from rrag.logs import get_logger, log_event
 from rrag.retrieval import query as qv
 from rrag.retrieval.caller import Caller
+from rrag.retrieval.hits import SearchHit, SearchResults
 from rrag.store.db import Store
 
 log = get_logger("llm.answer")
@@ -46,13 +48,12 @@ REFUSAL = (
     "Not answered: the question reads like an instruction to the assistant ({rule}), "
     "not a question about the issues. Ask about the issues themselves."
 )
-_SOURCE_KEYS = ("issue_id", "wiki_title", "subject", "url", "score")
 
 
 class SearchFn(Protocol):
     def __call__(
         self, query: str, k: int, mode: str, caller: Caller, project_ids: list[int] | None = None
-    ) -> dict[str, Any]: ...
+    ) -> SearchResults: ...
 
 
 _CHUNKS_SQL = text(
@@ -61,12 +62,12 @@ _CHUNKS_SQL = text(
 ).bindparams(bindparam("ids", expanding=True))
 
 
-def _ranked_chunk_ids(results: list[dict[str, Any]]) -> dict[int, int]:
+def _ranked_chunk_ids(results: Sequence[SearchHit]) -> dict[int, int]:
     """Chunk id → rank of its result, for the chunks retrieval matched (best first)."""
     ranks: dict[int, int] = {}
     for rank, result in enumerate(results):
-        for chunk in result.get("chunks", [])[:MAX_PASSAGES_PER_RESULT]:
-            ranks.setdefault(int(chunk["chunk_id"]), rank)
+        for chunk in result.chunks[:MAX_PASSAGES_PER_RESULT]:
+            ranks.setdefault(chunk.chunk_id, rank)
     return ranks
 
 
@@ -77,13 +78,13 @@ def _masked(value: object) -> str:
     return mask_secrets(str(value or ""))[0]
 
 
-def load_passages(store: Store, results: list[dict[str, Any]], caller: Caller) -> list[Passage]:
+def load_passages(store: Store, results: Sequence[SearchHit], caller: Caller) -> list[Passage]:
     """The retrieved chunks' text in retrieval order (visibility re-checked on each row)."""
     ranks = _ranked_chunk_ids(results)
     if not ranks:
         return []
     # a result's vector similarity: the extractive answerer's relevance bar
-    sims = [r.get("similarity") for r in results]
+    sims = [r.similarity for r in results]
     with store.engine.connect() as conn:
         rows = conn.execute(_CHUNKS_SQL, {"ids": list(ranks), "private": caller.see_private})
         by_id = {
@@ -125,11 +126,6 @@ def _check(question: str, k: int) -> str:
         )
     qv.check_k(k)
     return question
-
-
-def retrieval_mode(found: dict[str, Any]) -> str:
-    """The mode retrieval really ran: ``lexical`` when a hybrid search was degraded."""
-    return "lexical" if found.get("degraded") else str(found.get("mode", "hybrid"))
 
 
 def _answer(answerer: Answerer, question: str, passages: list[Passage], events: list[Any]) -> Said:
@@ -186,7 +182,7 @@ def ask(
     if flagged:  # a direct injection: refused before retrieval, so nothing private is shown
         return _refuse(store, question, flagged, started)
     found = search(question, k=k, mode="hybrid", caller=caller, project_ids=project_ids)
-    results, mode = list(found.get("results", [])), retrieval_mode(found)
+    results, mode = found.results, found.ran
     events: list[tuple[str, str, dict[str, Any]]] = []
     if nothing_relevant(results, mode, answerer.abstain_score):
         said = answerer.abstention(ABSTAIN_ANSWER)
@@ -204,7 +200,7 @@ def ask(
         abstained=said.abstained,
         fallback_reason=said.fallback_reason,
         citations=said.citations,
-        sources=[Source(**{key: r.get(key) for key in _SOURCE_KEYS}) for r in shown],
+        sources=[_source(r) for r in shown],
         guardrails=GuardrailCounts(**{kind: counted[kind] for kind in KINDS if kind in counted}),
         # retrieved passages left out because they read like planted instructions
         withheld=sorted({src for kind, src, _ in events if kind == "prompt_injection"}),
@@ -213,6 +209,16 @@ def ask(
     )
     _log(result, len(results))
     return result
+
+
+def _source(hit: SearchHit) -> Source:
+    return Source(
+        issue_id=hit.issue_id,
+        wiki_title=hit.wiki_title,
+        subject=hit.subject,
+        url=hit.url,
+        score=hit.score,
+    )
 
 
 def _refuse(store: Store, question: str, rules: list[str], started: float) -> Answer:
@@ -256,4 +262,4 @@ def _log(result: Answer, retrieved: int) -> None:
     )
 
 
-__all__ = ["SearchFn", "ask", "load_passages", "retrieval_mode"]
+__all__ = ["SearchFn", "ask", "load_passages"]

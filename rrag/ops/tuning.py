@@ -18,7 +18,7 @@ from typing import Any
 
 import psutil
 
-from rrag.ops.tables import as_row, hits_table
+from rrag.ops.tables import hits_table
 from rrag.settings import _GROUPS, Settings
 from rrag.store.db import open_store
 
@@ -117,8 +117,7 @@ def latency_samples(
 ) -> dict[str, list[float]]:
     """Each mode's search time (``took_ms``) for every labelled query."""
     return {
-        mode: [float(as_row(retriever.search(q.q, k=k, mode=mode))["took_ms"]) for q in queries]
-        for mode in modes
+        mode: [retriever.search(q.q, k=k, mode=mode).took_ms for q in queries] for mode in modes
     }
 
 

@@ -101,8 +101,8 @@ def evaluate(name: str, ranker: Ranker, queries: Sequence[LabelledQuery], k: int
 
 def retriever_ranker(retriever: Any, mode: str, caller: Caller | None = None) -> Ranker:
     def rank(q: str, k: int) -> list[int]:
-        found = retriever.search(q, k=k, mode=mode, caller=caller)["results"]
-        return [r["issue_id"] for r in found if r["issue_id"] is not None]
+        found = retriever.search(q, k=k, mode=mode, caller=caller).results
+        return [r.issue_id for r in found if r.issue_id is not None]
 
     return rank
 

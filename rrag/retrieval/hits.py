@@ -67,8 +67,9 @@ class SearchResults(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=Tru
 
 
 def search_results(found: Mapping[str, Any]) -> SearchResults:
-    """The typed form of :meth:`rrag.retrieval.Retriever.search`'s mapping (validated:
-    a missing or mistyped field raises ``msgspec.ValidationError``)."""
+    """A search's answer decoded from its JSON mapping (``POST /v1/search``'s body, ``rrag
+    search --json``'s output) into the type :meth:`rrag.retrieval.Retriever.search`
+    returns (validated: a missing or mistyped field raises ``msgspec.ValidationError``)."""
     return msgspec.convert(found, SearchResults)
 
 

@@ -19,6 +19,7 @@ import threading
 import time
 from typing import Any
 
+import msgspec
 from sqlalchemy import text
 
 from rrag.errors import InputError
@@ -30,6 +31,7 @@ from rrag.retrieval import fusion, glossary
 from rrag.retrieval import query as qv
 from rrag.retrieval.caller import Caller
 from rrag.retrieval.filters import Filters
+from rrag.retrieval.hits import SearchResults
 from rrag.retrieval.results import finders, group, issue_leads
 from rrag.retrieval.state import IndexState, LexicalOpener, load_state
 from rrag.settings import Settings
@@ -91,8 +93,8 @@ class Retriever:
         tracker: str | None = None,
         status: str | None = None,
         updated_since: Any = None,
-    ) -> dict[str, Any]:
-        """Search; returns ``{"mode", "took_ms", "results": [...]}`` (see README)."""
+    ) -> SearchResults:
+        """Search: the best ``k`` issues and wiki pages (:class:`SearchResults`)."""
         started = time.perf_counter()
         text_q = qv.check_query(query)
         k, mode = qv.check_k(k), qv.check_mode(mode)
@@ -105,7 +107,7 @@ class Retriever:
         )
         # everyday words ("ticket") also search as Redmine's ("issue"); see glossary
         found = self._run(text_q, k, mode, filters, None, self.glossary.expand(text_q))
-        return {"mode": mode, "took_ms": _ms_since(started), **found}
+        return _typed(mode, started, found)
 
     def similar(
         self,
@@ -113,7 +115,7 @@ class Retriever:
         text: str | None = None,
         k: int = 10,
         caller: Caller | None = None,
-    ) -> dict[str, Any]:
+    ) -> SearchResults:
         """Likely duplicates of issue ``issue_id`` (excluded) or of draft ``text``."""
         started = time.perf_counter()
         k = qv.check_k(k)
@@ -124,7 +126,7 @@ class Retriever:
             self._issue_text(issue_id, filters) if issue_id is not None else qv.check_query(text)
         )
         found = self._run(probe[: qv.MAX_QUERY_CHARS], k, "hybrid", filters, exclude=issue_id)
-        return {"mode": "hybrid", "took_ms": _ms_since(started), **found}
+        return _typed("hybrid", started, found)
 
     def _issue_text(self, issue_id: int, filters: Filters) -> str:
         with self.store.engine.connect() as conn:
@@ -266,6 +268,12 @@ class Retriever:
 
 def _body_terms(q: str, ids: list[int], rows: dict[int, dict[str, Any]]) -> dict[int, set[str]]:
     return lexical.body_terms(q, {i: rows[i]["text"] for i in ids if i in rows})
+
+
+def _typed(mode: str, started: float, found: dict[str, Any]) -> SearchResults:
+    """The search's answer as the library returns it (validated: a result dict that
+    lost a field fails here, not in a caller)."""
+    return msgspec.convert({"mode": mode, **found, "took_ms": _ms_since(started)}, SearchResults)
 
 
 def _ms_since(started: float) -> float:

@@ -7,11 +7,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from sqlalchemy import text
 
 from rrag.extract import run_new_extract_job
 from rrag.index import IndexUpdater
-from rrag.retrieval import Caller, Retriever
+from rrag.retrieval import Caller, Retriever, SearchHit
 from rrag.settings import EmbeddingSettings, Settings
 from rrag.store.db import Store
 from tests.extract.conftest import extract_settings, fields, issue_of, seed_issues
@@ -41,8 +42,8 @@ def _extract_and_index(tmp_path: Path, store: Store, standin: OllamaStandIn) -> 
 
 def _found(
     settings: Settings, store: Store, query: str, caller: Caller, mode: str = "hybrid"
-) -> list[dict[str, Any]]:
-    return list(Retriever(settings, store).search(query, mode=mode, caller=caller)["results"])
+) -> list[SearchHit]:
+    return Retriever(settings, store).search(query, mode=mode, caller=caller).results
 
 
 def test_a_private_issues_extraction_is_invisible_to_a_public_caller(
@@ -60,12 +61,12 @@ def test_a_private_issues_extraction_is_invisible_to_a_public_caller(
     assert all(r[2].endswith(f"/issues/{r[0]}") for r in rows)  # cited with the issue
     for mode in ("hybrid", "lexical", "vector"):
         seen = _found(settings, store, "quokka importer", PUBLIC, mode)
-        assert all(r["issue_id"] != 2 for r in seen), (mode, seen)
+        assert all(r.issue_id != 2 for r in seen), (mode, seen)
     mine = _found(settings, store, "quokka", ADMIN)
-    assert mine and mine[0]["issue_id"] == 2
-    assert "quokka" not in json.dumps(_found(settings, store, "quokka", PUBLIC))
+    assert mine and mine[0].issue_id == 2
+    assert b"quokka" not in msgspec.json.encode(_found(settings, store, "quokka", PUBLIC))
     public = _found(settings, store, "wallaby", PUBLIC)
-    assert public[0]["issue_id"] == 1 and public[0]["chunks"][0]["kind"] == "extract"
+    assert public[0].issue_id == 1 and public[0].chunks[0].kind == "extract"
 
 
 def test_a_new_extraction_replaces_the_old_chunk(

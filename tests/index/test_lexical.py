@@ -138,7 +138,7 @@ def test_a_store_from_before_tantivy_is_migrated_and_indexed_on_first_search(
             )
         report = check_consistency(settings, store)
         assert not report["ok"] and "no lexical index" in " ".join(report["problems"])
-        found = Retriever(settings, store).search("ldap", mode="lexical")["results"]
+        found = Retriever(settings, store).search("ldap", mode="lexical").results
         assert found and check_consistency(settings, store)["ok"]
     finally:
         store.close()

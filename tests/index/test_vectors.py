@@ -75,10 +75,10 @@ def test_an_issue_scores_by_its_subject_when_the_description_dilutes_it(
             3,
             5,
         )
-        top = Retriever(settings, store).search(SUBJECT.lower(), mode="vector")["results"][0]
+        top = Retriever(settings, store).search(SUBJECT.lower(), mode="vector").results[0]
         # the query is the subject, so its subject vector is the query's own vector
-        assert top["issue_id"] == 1 and top["score"] > 0.999, top
-        assert top["url"].endswith("/issues/1")
+        assert top.issue_id == 1 and top.score > 0.999, top
+        assert top.url.endswith("/issues/1")
     finally:
         store.close()
 
@@ -98,8 +98,8 @@ def test_an_index_saved_without_subject_vectors_is_caught_up(tmp_path: Path) -> 
         assert not report["ok"] and report["vectors_in_index"] == 3
         assert "2 vectors the store's chunks need are missing" in report["problems"][0]
         # a reader catches up in memory rather than scoring without the subject vectors
-        top = Retriever(settings, store).search(SUBJECT.lower(), mode="vector")["results"][0]
-        assert top["issue_id"] == 1 and top["score"] > 0.999, top
+        top = Retriever(settings, store).search(SUBJECT.lower(), mode="vector").results[0]
+        assert top.issue_id == 1 and top.score > 0.999, top
         assert IndexUpdater(settings, store).repair() == 2
         report = check_consistency(settings, store)
         assert report["ok"] and report["vectors_in_index"] == report["vectors_expected"] == 5

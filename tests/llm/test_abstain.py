@@ -16,7 +16,7 @@ from rrag.llm.abstain import (
     relevance_bar,
 )
 from rrag.llm.answer import load_passages
-from rrag.retrieval import Retriever
+from rrag.retrieval import ChunkHit, Retriever, SearchHit
 from rrag.retrieval.caller import Caller
 from rrag.store.db import open_store
 from tests.llm.test_ask_cli import settings as settings  # the seeded store (a fixture)
@@ -40,6 +40,27 @@ def test_threshold_follows_the_embedder_unless_set() -> None:
     assert abstain_threshold(0.7, "hashing") == 0.7
 
 
+def _hit(similarity: float | None) -> SearchHit:
+    """A result as retrieval returns it; only its similarity matters here."""
+    chunk = ChunkHit(chunk_id=1, kind="issue", url="http://redmine/issues/1", score=1.0)
+    return SearchHit(
+        issue_id=1,
+        subject="s",
+        project_id=1,
+        project=None,
+        tracker=None,
+        status=None,
+        kind="issue",
+        wiki_title=None,
+        score=1.0,
+        url=chunk.url,
+        snippet="s",
+        matched_by=["vector"],
+        chunks=[chunk],
+        similarity=similarity,
+    )
+
+
 @pytest.mark.parametrize(
     "similarities, mode, expected",
     [
@@ -52,7 +73,7 @@ def test_threshold_follows_the_embedder_unless_set() -> None:
     ],
 )
 def test_nothing_relevant(similarities: list[float | None], mode: str, expected: bool) -> None:
-    results = [{"similarity": s} for s in similarities]
+    results = [_hit(s) for s in similarities]
     assert nothing_relevant(results, mode, 0.5) is expected
 
 
@@ -93,9 +114,9 @@ def test_passages_carry_their_results_similarity_for_the_extractive_relevance_ba
 ) -> None:
     store = open_store(settings.store.data_dir)
     try:
-        results = Retriever(settings, store).search("LDAP sign in fails", k=5)["results"]
+        results = Retriever(settings, store).search("LDAP sign in fails", k=5).results
         passages = load_passages(store, results, Caller.default())
     finally:
         store.close()
     assert passages and all(p.similarity is not None for p in passages)
-    assert [p.similarity for p in passages] == [results[p.rank]["similarity"] for p in passages]
+    assert [p.similarity for p in passages] == [results[p.rank].similarity for p in passages]

@@ -87,10 +87,7 @@ def _results(settings: Settings) -> list[Any]:
     try:
         retriever = Retriever(settings, store)
         return [
-            [
-                (r.get("chunk_id"), r.get("issue_id"), r.get("score"))
-                for r in retriever.search(q, k=5)["results"]
-            ]
+            [(r.chunks[0].chunk_id, r.issue_id, r.score) for r in retriever.search(q, k=5).results]
             for q in QUERIES
         ]
     finally:

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from rrag.errors import IndexStateError
 from rrag.index import IndexUpdater
-from rrag.retrieval import Caller, Retriever
+from rrag.retrieval import Caller, Retriever, SearchResults
 from rrag.retrieval.filters import ChunkMeta, Filters
 from rrag.retrieval.query import NO_WORDS
 from rrag.retrieval.state import LEXICAL_MISSING, UNREADABLE
@@ -37,9 +37,9 @@ def _no_trailer(raw: bytes) -> bytes:
     return raw[:-9]
 
 
-def _answer(out: dict[str, Any]) -> list[tuple[Any, ...]]:
+def _answer(out: SearchResults) -> list[tuple[Any, ...]]:
     """What a search answered, without its timing."""
-    return [(r["issue_id"], r["url"], r["score"], r["snippet"]) for r in out["results"]]
+    return [(r.issue_id, r.url, r.score, r.snippet) for r in out.results]
 
 
 @pytest.mark.parametrize("damage", [_garbage, _truncated, _no_trailer])
@@ -54,36 +54,36 @@ def test_corrupt_vector_index_leaves_lexical_search_up(world: Any, damage: Any) 
     for q in queries:  # the same retriever reloads on the changed file, and so does a new one
         for r in (retriever, Retriever(settings, store)):
             lexical = r.search(q, mode="lexical", caller=ADMIN)
-            assert _answer(lexical) == before[q] and "degraded" not in lexical
+            assert _answer(lexical) == before[q] and lexical.degraded is None
             hybrid = r.search(q, mode="hybrid", caller=ADMIN)
             assert _answer(hybrid) == before[q]
-            assert hybrid["degraded"] == f"lexical results only: {UNREADABLE}"
-            assert all(x["matched_by"] == ["lexical"] for x in hybrid["results"])
+            assert hybrid.degraded == f"lexical results only: {UNREADABLE}"
+            assert all(x.matched_by == ["lexical"] for x in hybrid.results)
     with pytest.raises(IndexStateError) as caught:
         retriever.search("ldap", mode="vector")
     assert str(caught.value) == UNREADABLE and str(settings.store.data_dir) not in UNREADABLE
-    assert "degraded" in retriever.similar(text="ldap sign in")
+    assert retriever.similar(text="ldap sign in").degraded is not None
 
 
 def test_a_rebuilt_index_ends_the_degraded_mode(world: Any) -> None:
     settings, store, retriever = world
     settings.store.index_path.write_bytes(b"garbage")
-    assert "degraded" in retriever.search("ldap")
+    assert retriever.search("ldap").degraded is not None
     IndexUpdater(settings, store).rebuild()
     # not "ldap" alone: the LDAP issue and the wiki page mentioning LDAP twice tie on it
     # (FTS5 put the issue 1% ahead, as bm25 of the weighted row it leads by 0.07%)
     out = retriever.search("ldap sign in")
-    assert "degraded" not in out and out["results"][0]["issue_id"] == 10
-    assert retriever.search("ldap", mode="vector")["results"]
+    assert out.degraded is None and out.results[0].issue_id == 10
+    assert retriever.search("ldap", mode="vector").results
 
 
 def test_another_embedders_index_degrades_with_its_own_reason(world: Any) -> None:
     settings, store, _ = world
     other = seed.hashing_settings(settings.store.data_dir, dim=64)
     out = Retriever(other, store).search("ldap sign in")
-    assert out["results"][0]["issue_id"] == 10
-    assert "dim 256" in out["degraded"] and "rrag index --rebuild" in out["degraded"]
-    assert str(settings.store.data_dir) not in out["degraded"]
+    assert out.results[0].issue_id == 10
+    assert "dim 256" in out.degraded and "rrag index --rebuild" in out.degraded
+    assert str(settings.store.data_dir) not in out.degraded
 
 
 @pytest.mark.parametrize("query", ["?!...", "---", "()", "___", ' "" * : ', "¿¡…—"])
@@ -91,15 +91,15 @@ def test_another_embedders_index_degrades_with_its_own_reason(world: Any) -> Non
 def test_a_query_without_words_finds_nothing(world: Any, mode: str, query: str) -> None:
     _, _, retriever = world
     out = retriever.search(query, mode=mode, caller=ADMIN)
-    assert out["results"] == [] and out["note"] == NO_WORDS and out["mode"] == mode
-    assert retriever.similar(text=query, caller=ADMIN)["results"] == []
+    assert out.results == [] and out.note == NO_WORDS and out.mode == mode
+    assert retriever.similar(text=query, caller=ADMIN).results == []
 
 
 @pytest.mark.parametrize("query", ["é?", "ldap?!", "#14", "42"])
 def test_one_letter_or_digit_is_enough_to_search(world: Any, query: str) -> None:
     _, _, retriever = world
     out = retriever.search(query, mode="vector", caller=ADMIN)
-    assert "note" not in out and out["results"]
+    assert out.note is None and out.results
 
 
 @pytest.fixture
@@ -132,12 +132,12 @@ def test_a_vector_newer_than_the_metadata_is_not_returned(
     retriever.reload_if_stale()
     retriever._state = dataclasses.replace(retriever._state, meta=old_meta)
 
-    found = retriever.search("apple secret harvest", k=10, mode=mode)["results"]
-    assert [r["issue_id"] for r in found] == [20]
+    found = retriever.search("apple secret harvest", k=10, mode=mode).results
+    assert [r.issue_id for r in found] == [20]
     # it is there for a caller who may see it (lexical: vectors unknown to the metadata
     # stay out of every vector search until the next reload)
-    admin = retriever.search("apple secret harvest", mode="lexical", caller=ADMIN)["results"]
-    assert admin[0]["issue_id"] == 21
+    admin = retriever.search("apple secret harvest", mode="lexical", caller=ADMIN).results
+    assert admin[0].issue_id == 21
 
 
 def test_metadata_missing_a_vectors_chunk_is_not_trusted_to_skip_the_filter(
@@ -202,12 +202,12 @@ def test_a_damaged_lexical_index_is_rebuilt_or_leaves_vector_search_up(world: An
         meta.write_text("{ not json")
         fresh = Retriever(settings, store)
         hybrid = fresh.search("ldap sign in", mode="hybrid", caller=ADMIN)
-        assert hybrid["results"] and hybrid["degraded"] == f"vector results only: {LEXICAL_MISSING}"
-        assert all(x["matched_by"] == ["vector"] for x in hybrid["results"])
+        assert hybrid.results and hybrid.degraded == f"vector results only: {LEXICAL_MISSING}"
+        assert all(x.matched_by == ["vector"] for x in hybrid.results)
         with pytest.raises(IndexStateError, match="no usable lexical index"):
             fresh.search("ldap sign in", mode="lexical", caller=ADMIN)
     finally:
         lock.release()
     # with the indexer gone, the next search rebuilds it from the store: the same answer
     again = Retriever(settings, store).search("ldap sign in", mode="lexical", caller=ADMIN)
-    assert _answer(again) == before and "degraded" not in again
+    assert _answer(again) == before and again.degraded is None

@@ -51,9 +51,9 @@ def test_retriever_uses_embedder_weight_unless_set(tmp_path: Path) -> None:
         store = open_store(settings.store.data_dir)
         seed.small_corpus(store)
         IndexUpdater(settings, store).drain()
-        found = Retriever(settings, store).search("export crashes", k=5)["results"]
+        found = Retriever(settings, store).search("export crashes", k=5).results
         store.close()
-        return [(r["issue_id"], r["score"]) for r in found]
+        return [(r.issue_id, r.score) for r in found]
 
     by_default = hybrid("default")
     assert by_default

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import msgspec
 import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 from rrag.errors import InputError
 from rrag.index import IndexUpdater
 from rrag.index.textindex import LexicalIndex, lexical_dir
-from rrag.retrieval import Caller
+from rrag.retrieval import Caller, SearchResults, search_results
 from rrag.store.db import Store
 from tests.index import seed
 from tests.retrieval.conftest import cli
@@ -22,20 +23,23 @@ MODES = ("lexical", "vector", "hybrid")
 ADMIN = Caller(project_ids=frozenset({1, 2, 3}), see_private=True)
 
 
-def _ids(payload: dict[str, Any]) -> list[int | None]:
-    return [r["issue_id"] for r in payload["results"]]
+def _ids(found: SearchResults) -> list[int | None]:
+    return [r.issue_id for r in found.results]
 
 
 @pytest.mark.parametrize("mode", MODES)
 def test_finds_issue_with_shape_and_marked_snippet(world: Any, mode: str) -> None:
     _, _, retriever = world
     out = retriever.search("ldap sign in", mode=mode)
-    assert out["mode"] == mode and out["took_ms"] >= 0
-    top = out["results"][0]
-    assert top["issue_id"] == 10 and top["url"] == "http://127.0.0.1:3000/issues/10"
-    assert {"subject", "project_id", "status", "score", "snippet", "matched_by"} <= set(top)
-    assert "**" in top["snippet"]
-    assert mode in top["matched_by"] or mode == "hybrid"
+    assert isinstance(out, SearchResults)  # typed, as the API and `--json` encode it
+    assert out.mode == mode and out.took_ms >= 0
+    top = out.results[0]
+    assert top.issue_id == 10 and top.url == "http://127.0.0.1:3000/issues/10"
+    assert {"subject", "project_id", "status", "score", "snippet", "matched_by"} <= set(
+        top.__struct_fields__
+    )
+    assert "**" in top.snippet
+    assert mode in top.matched_by or mode == "hybrid"
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -43,8 +47,10 @@ def test_private_content_hidden_from_default_caller(world: Any, mode: str) -> No
     _, _, retriever = world
     default = retriever.search("zebracorn", k=20, mode=mode)
     assert not {12, 13} & set(_ids(default))
-    for result in default["results"]:
-        assert "zebracorn" not in json.dumps(result).lower()  # the private note neither
+    for result in default.results:
+        assert (
+            "zebracorn" not in msgspec.json.encode(result).decode().lower()
+        )  # the private note neither
     admin = retriever.search("zebracorn", k=20, mode=mode, caller=ADMIN)
     assert {10, 12, 13} <= set(_ids(admin))  # 10 via its private note
 
@@ -67,8 +73,8 @@ def test_filters_before_top_k(world: Any) -> None:
 def test_issue_reference_comes_first(world: Any) -> None:
     _, _, retriever = world
     for q in ("#14", "issue 14", "Issue #14"):
-        top = retriever.search(q)["results"][0]
-        assert top["issue_id"] == 14 and "reference" in top["matched_by"]
+        top = retriever.search(q).results[0]
+        assert top.issue_id == 14 and "reference" in top.matched_by
     assert 12 not in _ids(retriever.search("#12"))  # a reference does not bypass visibility
 
 
@@ -76,9 +82,9 @@ def test_grouped_per_issue_with_attached_chunks(world: Any) -> None:
     _, _, retriever = world
     out = retriever.search("ldap active directory", k=10, caller=ADMIN)
     assert len(_ids(out)) == len(set(_ids(out)))
-    first = out["results"][0]
-    assert first["issue_id"] == 10 and len(first["chunks"]) >= 2
-    assert any(c["url"].endswith("/issues/10#change-100") for c in first["chunks"])
+    first = out.results[0]
+    assert first.issue_id == 10 and len(first.chunks) >= 2
+    assert any(c.url.endswith("/issues/10#change-100") for c in first.chunks)
 
 
 @pytest.mark.parametrize(
@@ -132,7 +138,7 @@ def test_any_text_answers_or_input_error(world: Any, q: str) -> None:
     except InputError:
         assert not q.strip()
         return
-    assert len(out["results"]) <= 10
+    assert len(out.results) <= 10
 
 
 def test_similar_excludes_itself_and_checks_visibility(world: Any) -> None:
@@ -153,9 +159,9 @@ def test_cli_search_similar_index(world: Any, monkeypatch: pytest.MonkeyPatch, c
     assert code == 0 and payload["results"][0]["issue_id"] == 10
     assert set(payload) == {"mode", "took_ms", "results"}
     code, out, _ = cli(settings, monkeypatch, capsys, "search", "zebracorn", "--all", "--json")
-    assert 12 in _ids(json.loads(out))
+    assert 12 in _ids(search_results(json.loads(out)))  # the JSON decodes to the type
     code, out, _ = cli(settings, monkeypatch, capsys, "similar", "10", "--json")
-    assert code == 0 and 10 not in _ids(json.loads(out))
+    assert code == 0 and 10 not in _ids(search_results(json.loads(out)))
     code, out, _ = cli(settings, monkeypatch, capsys, "index", "--json")
     assert code == 0 and json.loads(out)["ok"] is True
     code, out, err = cli(settings, monkeypatch, capsys, "search", "   ")
@@ -172,7 +178,7 @@ def test_updates_reach_both_retrievers(world: Any) -> None:
     for mode in ("lexical", "vector"):
         assert _ids(retriever.search("timeline printing blank", mode=mode))[0] == 11
         assert 14 not in _ids(retriever.search("calendar week start", k=20, mode=mode))
-        assert "Timeline" in retriever.search("timeline", mode=mode)["results"][0]["subject"]
+        assert "Timeline" in retriever.search("timeline", mode=mode).results[0].subject
 
 
 def test_store_ahead_of_saved_index_is_caught_up_not_served_stale(world: Any) -> None:
@@ -199,7 +205,7 @@ def test_issue_leads_unless_its_note_adds_to_the_query(world: Any, mode: str) ->
     # note "Same with Active Directory over LDAPS"; every chunk carries the subject, and
     # bm25 prefers the short note on words both share
     _, _, retriever = world
-    shared = retriever.search("LDAP login", mode=mode)["results"][0]
-    assert shared["issue_id"] == 10 and shared["url"].endswith("/issues/10"), shared
-    own = retriever.search("active directory ldap", mode=mode)["results"][0]
-    assert own["issue_id"] == 10 and own["url"].endswith("/issues/10#change-100"), own
+    shared = retriever.search("LDAP login", mode=mode).results[0]
+    assert shared.issue_id == 10 and shared.url.endswith("/issues/10"), shared
+    own = retriever.search("active directory ldap", mode=mode).results[0]
+    assert own.issue_id == 10 and own.url.endswith("/issues/10#change-100"), own

@@ -45,9 +45,9 @@ def _stored(store: Store, sql: str) -> list[Any]:
 def _found(settings: Settings, store: Store, caller: Caller, query: str) -> set[Any]:
     retriever = Retriever(settings, store)
     return {
-        r["issue_id"]
+        r.issue_id
         for mode in ("lexical", "vector", "hybrid")
-        for r in retriever.search(query, k=20, mode=mode, caller=caller)["results"]
+        for r in retriever.search(query, k=20, mode=mode, caller=caller).results
     }
 
 

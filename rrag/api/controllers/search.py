@@ -12,7 +12,7 @@ from rrag.api.schemas import MAX_ID, AskRequest, SearchRequest
 from rrag.api.services import ServicesDep, caller_for
 from rrag.llm import Answer, ask
 from rrag.logs import get_logger, log_event
-from rrag.retrieval import SearchResults, search_results
+from rrag.retrieval import SearchResults
 from rrag.retrieval.query import DEFAULT_K, MAX_K
 
 log = get_logger("api.search")
@@ -24,14 +24,12 @@ def search(
 ) -> SearchResults:
     """The same result shape as ``rrag search --json``."""
     project_ids = allowed_projects(principal, data.project_ids)
-    result = search_results(
-        services.retriever().search(
-            data.query,
-            k=data.k,
-            mode=data.mode,
-            caller=caller_for(principal),
-            project_ids=project_ids,
-        )
+    result = services.retriever().search(
+        data.query,
+        k=data.k,
+        mode=data.mode,
+        caller=caller_for(principal),
+        project_ids=project_ids,
     )
     log_event(
         log,
@@ -83,8 +81,7 @@ def similar_issues(
     k: Annotated[int, QueryParameter(ge=1, le=MAX_K, description="how many results")] = DEFAULT_K,
 ) -> SearchResults:
     """Likely duplicates of an issue (itself left out), best first: the shape of a search."""
-    found = services.retriever().similar(issue_id=issue_id, k=k, caller=caller_for(principal))
-    return search_results(found)
+    return services.retriever().similar(issue_id=issue_id, k=k, caller=caller_for(principal))
 
 
 __all__ = ["ask_question", "search", "similar_issues"]
