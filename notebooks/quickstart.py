@@ -25,7 +25,7 @@ from rrag.ops.demo import seed_demo
 from rrag.ops.diagnostics import health_report
 from rrag.ops.plots import jobs_figure
 from rrag.ops.runbook import ensure_store, retry_sync, runbook_settings, show_summary
-from rrag.ops.tables import hits_table, mapping_table, results_of
+from rrag.ops.tables import hits_table, mapping_table
 from rrag.retrieval import Retriever
 from rrag.sync.jobs import job_dict, list_jobs
 
@@ -102,7 +102,7 @@ hits_table(hybrid, columns=("issue_id", "subject", "score", "snippet"))
 # first.
 
 # %%
-top = next(r["issue_id"] for r in results_of(hybrid) if r["issue_id"] is not None)
+top = next(r.issue_id for r in hybrid.results if r.issue_id is not None)
 similar = retriever.similar(top, k=5)
 hits_table(similar)
 
@@ -137,9 +137,9 @@ store.close()
 hits = {"lexical": lexical, "vector": vector, "hybrid": hybrid}
 summary = show_summary(
     live=bool(redmine_base_url),
-    hits={mode: len(results_of(found)) for mode, found in hits.items()},
+    hits={mode: len(found.results) for mode, found in hits.items()},
     top=top,
-    similar=len(results_of(similar)),
+    similar=len(similar.results),
     issues=loaded.get("issues"),
     chunks=health["consistency"]["chunks_in_store"],
 )
