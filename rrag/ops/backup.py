@@ -50,8 +50,9 @@ def _snapshot_name(output_dir: Path) -> tuple[str, str]:
     return name, moment.isoformat(timespec="microseconds")
 
 
-def _copy_pair(data_dir: Path, work: Path, lock_timeout_s: float) -> None:
-    """Copy the index files and back up the database while holding the index lock.
+def _copy_pair(data_dir: Path, work: Path, lock_timeout_s: float) -> int | None:
+    """Copy the index files and back up the database while holding the index lock;
+    returns the generation the lexical index was committed with (None: there is none).
 
     Why a lock and not "read the generation before and after and retry": the indexer
     bumps the store's ``index_generation`` in one transaction and saves the index files
@@ -82,10 +83,12 @@ def _copy_pair(data_dir: Path, work: Path, lock_timeout_s: float) -> None:
             copy_synced(data_dir / INDEX_NAME, work / INDEX_NAME)
             _write_sidecar(work)
         _copy_lexical(data_dir, work)
+        generation = _lexical_generation(data_dir, work)
         dbfile.online_backup(data_dir / DB_NAME, work / DB_NAME)
         fsync_path(work / DB_NAME)
     finally:
         lock.release()
+    return generation
 
 
 def _copy_lexical(data_dir: Path, work: Path) -> None:
@@ -100,18 +103,22 @@ def _copy_lexical(data_dir: Path, work: Path) -> None:
         fsync_path(work / LEXICAL_NAME)
 
 
-def _lexical_generation(work: Path) -> int | None:
-    """The generation the copied lexical index was committed with (None: no copy)."""
+def _lexical_generation(data_dir: Path, work: Path) -> int | None:
+    """The generation of the copied lexical index (None: no copy).
+
+    Read from the live index, under the same ``index.lock`` as the copy, so the two are
+    one commit. Not from the copy: opening a tantivy index starts reader threads that
+    write ``.tantivy-meta.lock`` beside it, at a moment of their choosing, and a
+    snapshot holds data files only.
+    """
     if not (work / LEXICAL_NAME).is_dir():
         return None
     from rrag.index.textindex import LexicalIndex  # FAISS-free CLI parsing (see above)
 
     try:
-        generation = LexicalIndex(work / LEXICAL_NAME).generation()
+        generation = LexicalIndex(data_dir / LEXICAL_NAME).generation()
     except (IndexStateError, ValueError) as exc:
         raise OpsError(f"the live lexical index cannot be backed up: {exc}") from None
-    for lock in (work / LEXICAL_NAME).glob("*.lock"):  # made by opening it: not data
-        lock.unlink()
     if generation is None:
         raise OpsError("the live lexical index has no generation: run `rrag index` first")
     return generation
@@ -155,8 +162,8 @@ def backup(settings: Settings, output_dir: Path, lock_timeout_s: float = 300.0) 
     name, created_at = _snapshot_name(output_dir)
     work = fresh_private_dir(output_dir / f".tmp-{name}-{os.getpid()}")
     try:
-        _copy_pair(data_dir, work, lock_timeout_s)
-        manifest = build_manifest(work, created_at, _lexical_generation(work))
+        generation = _copy_pair(data_dir, work, lock_timeout_s)
+        manifest = build_manifest(work, created_at, generation)
         write_atomic(work / MANIFEST_NAME, seal(manifest))
         fsync_path(work)
         os.rename(work, output_dir / name)
