@@ -29,6 +29,11 @@ MAX_SENTENCE_CHARS = 400
 NO_ANSWER = "No passage in the retrieved issues answers this question."
 _WORD = re.compile(r"[a-z0-9_]+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+#: the line a note's field changes ride along as (``(status.id: 1 → 5; attachment.3: ∅ → a.log)``,
+#: see :mod:`rrag.index.chunking`): searchable, but a record of edits, not a sentence to quote
+_CHANGE_LINE = re.compile(r"\((?:[\w.-]+(?:: .*? → .*?| changed)(?:; |(?=\))))+\)")
+#: Textile block markup at a line's start (``h3.``, list bullets ``#``/``*``, ``bq.``, ``>``)
+_MARKUP = re.compile(r"^(?:h[1-6]\.|bq\.|p\.|[#*]+|>)\s+")
 _STOPWORDS = frozenset(
     (  # noqa: SIM905 - a word list reads best as one string
         "the and for with that this from what when where which who why how are was were is "
@@ -83,8 +88,13 @@ def _hits(question_terms: set[str], sentence: str) -> int:
 
 
 def passage_sentences(passage: Passage) -> list[str]:
+    """The sentences of ``passage`` a quote may be: its title (an issue's own chunks only)
+    and its text's sentences, without block markup and without the field-change line."""
     texts = [passage.subject] if passage.journal_id is None and passage.subject else []
-    texts += [s.strip() for s in _SENTENCE_END.split(passage.text) if s.strip()]
+    for part in _SENTENCE_END.split(passage.text):
+        sentence = _MARKUP.sub("", part.strip())
+        if sentence and not _CHANGE_LINE.fullmatch(sentence):
+            texts.append(sentence)
     return [s[:MAX_SENTENCE_CHARS] for s in texts if len(s) >= 12]
 
 

@@ -125,3 +125,23 @@ def test_a_sentence_of_the_text_goes_before_a_title_that_restates_the_question()
     assert draft.answer == f"{fix} [1]"
     title_only = Passage(31, "http://r/issues/31", "LDAP sign in times out", "See logs.", 0)
     assert answer_extractively("LDAP sign in", [title_only]).answer.startswith("LDAP sign in")
+
+
+def test_a_notes_field_changes_and_block_markup_are_not_quoted() -> None:
+    """The change line the chunker appends to a note records edits; Textile markup at a
+    line's start is layout. Neither belongs in a quoted answer."""
+    note = Passage(
+        61,
+        "http://r/issues/61#change-124",
+        "LDAP timeout after upgrade",
+        "# Open LDAP authentication in the admin panel\n"
+        "(attachment.1: ∅ → ldap-timeout.log; status.id: 1 → 5)",
+        0,
+        journal_id=124,
+    )
+    draft = answer_extractively("How was the LDAP timeout fixed?", [note])
+    assert draft.grounded
+    assert "→" not in draft.answer and "ldap-timeout.log" not in draft.answer
+    assert draft.answer.startswith("Open LDAP authentication in the admin panel. [1]")
+    only_changes = Passage(7, "http://r/issues/7#change-9", "x", "(status.id: 1 → 5)", 0, 9)
+    assert answer_extractively("status changed?", [only_changes]).answer == NO_ANSWER
