@@ -44,8 +44,8 @@ def check_query(query: object) -> str:
 
 
 def has_words(query: str) -> bool:
-    """Whether ``query`` has a letter or digit: FTS5's tokenizer splits on everything else,
-    so a query of punctuation alone (``?!``, ``---``) has no term to match, and a vector
+    """Whether ``query`` has a letter or digit: the lexical analyzer splits on everything
+    else, so a query of punctuation alone (``?!``, ``---``) has no term to match, and a vector
     search for it would return whatever lies nearest to noise."""
     return any(ch.isalnum() for ch in query)
 
