@@ -87,7 +87,7 @@ def throughput(issues: int, batch: int, concurrency: int) -> dict[str, Any]:
         job = run_new_extract_job(store, settings, None)
         seconds = time.perf_counter() - started
         store.close()
-    assert job["status"] == "finished" and job["counters"]["extracted"] == issues, job
+    assert job.status == "finished" and job.counters["extracted"] == issues, job
     return {
         "seconds": round(seconds, 2),
         "issues_per_s": round(issues / seconds, 1),

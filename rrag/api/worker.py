@@ -23,6 +23,7 @@ from rrag.settings import Settings
 from rrag.store.db import Store
 from rrag.store.models import SyncJob
 from rrag.sync import create_job, run_job
+from rrag.sync.job_record import Job
 
 log = get_logger("api.worker")
 AfterSyncFactory = Callable[[], Callable[[], None] | None]
@@ -104,10 +105,10 @@ class SyncWorker:
                 except JobConflict as exc:  # an extraction of these projects is running
                     log_event(log, "extract_after_sync_skipped", job_id=job_id, error=str(exc))
 
-    def _extract_next(self, sync_job: dict[str, object]) -> bool:
+    def _extract_next(self, sync_job: Job) -> bool:
         """Whether an extract job follows this sync (``LLM_EXTRACT_AFTER_SYNC``)."""
         llm = self.settings.llm
-        finished = sync_job["status"] == "finished" and not self.cancel.is_set()
+        finished = sync_job.status == "finished" and not self.cancel.is_set()
         return llm.extract_after_sync and llm.provider != "none" and finished
 
     @contextmanager

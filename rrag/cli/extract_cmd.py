@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import argparse
 
-import msgspec
-
 from rrag.cli.args import add_project_ids
 from rrag.cli.context import Context
 from rrag.cli.sync_cmds import print_job
-from rrag.sync.job_record import Job
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -35,9 +32,8 @@ def cmd_extract(ctx: Context, args: argparse.Namespace) -> int:
         force=args.force,
         after=ctx.after_sync(),  # index the extractions, as after a sync
     )
-    record = msgspec.convert(job, Job)
-    print_job(record, args.json)
-    return 0 if record.status == "finished" else 1
+    print_job(job, args.json)
+    return 0 if job.status == "finished" else 1
 
 
 __all__ = ["register"]

@@ -75,7 +75,7 @@ def cmd_sync(ctx: Context, args: argparse.Namespace) -> int:
         from rrag.extract import extract_after_sync
 
         extracted = extract_after_sync(ctx.store, ctx.settings, result, index_hook)
-    run = msgspec.convert({**result, "extract_job": extracted}, SyncRun)
+    run = SyncRun(**msgspec.structs.asdict(result), extract_job=extracted)
     print_job(run, args.json)
     return 0 if run.status == "finished" else 1
 

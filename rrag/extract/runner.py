@@ -30,6 +30,7 @@ from rrag.settings import Settings
 from rrag.store.db import Store
 from rrag.store.locks import StoreLock
 from rrag.sync import jobs
+from rrag.sync.job_record import Job
 
 log = get_logger("extract.runner")
 AfterExtract = Callable[[], None]
@@ -76,8 +77,8 @@ def run_new_extract_job(
     force: bool = False,
     after: AfterExtract | None = None,
     version: str = EXTRACTOR_VERSION,
-) -> dict[str, Any]:
-    """Create an extract job and run it in this process (the CLI); its final shape.
+) -> Job:
+    """Create an extract job and run it in this process (the CLI); returns it as it ended.
 
     As with a sync, the lock is taken before the row exists and the row is written
     running, so a killed process never leaves a job that looks queued.
@@ -92,7 +93,7 @@ def run_new_extract_job(
             _execute(store, settings, job, model, version, None, after)
     finally:
         model.close()
-    return jobs.job_dict(jobs.get_job(store, job.id))
+    return jobs.job_record(jobs.get_job(store, job.id))
 
 
 def run_extract_job(
@@ -103,8 +104,8 @@ def run_extract_job(
     cancel: threading.Event | None = None,
     after: AfterExtract | None = None,
     version: str = EXTRACTOR_VERSION,
-) -> dict[str, Any]:
-    """Run the queued extract job ``job_id`` (the API's worker); its final shape."""
+) -> Job:
+    """Run the queued extract job ``job_id`` (the API's worker); returns it as it ended."""
     job = jobs.get_job(store, job_id)
     with _extract_lock(settings):
         try:
@@ -116,21 +117,21 @@ def run_extract_job(
             _execute(store, settings, job, model, version, cancel, after)
         finally:
             model.close()
-    return jobs.job_dict(jobs.get_job(store, job_id))
+    return jobs.job_record(jobs.get_job(store, job_id))
 
 
 def extract_after_sync(
-    store: Store, settings: Settings, sync_job: dict[str, Any], after: AfterExtract | None
-) -> dict[str, Any] | None:
+    store: Store, settings: Settings, sync_job: Job, after: AfterExtract | None
+) -> Job | None:
     """With ``LLM_EXTRACT_AFTER_SYNC`` on, the extract job run after a finished sync, over
     the same projects (``None`` when off, the sync did not finish, or there is no LLM)."""
-    if not settings.llm.extract_after_sync or sync_job["status"] != "finished":
+    if not settings.llm.extract_after_sync or sync_job.status != "finished":
         return None
     if settings.llm.provider == "none":
         log_event(log, "extract_after_sync_skipped", reason="LLM_PROVIDER is none",
-                  job_id=sync_job["job_id"], extractor_version=EXTRACTOR_VERSION)  # fmt: skip
+                  job_id=sync_job.job_id, extractor_version=EXTRACTOR_VERSION)  # fmt: skip
         return None
-    return run_new_extract_job(store, settings, sync_job["project_ids"], after=after)
+    return run_new_extract_job(store, settings, sync_job.project_ids, after=after)
 
 
 class _Heartbeat(threading.Thread):

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from pydantic import SecretStr
 
 from rrag.ops.wiring import DeferredIndexHook, Workbench
@@ -100,10 +101,12 @@ def index_hook(settings: Settings, store: Store) -> DeferredIndexHook:
 
 
 def retry_sync(settings: Settings, store: Store, project_ids: list[int] | None) -> dict[str, Any]:
-    """A targeted incremental sync of ``project_ids`` (the incident runbook's retry)."""
-    return run_new_job(
+    """A targeted incremental sync of ``project_ids`` (the incident runbook's retry), as
+    a dict: runbooks show it as a mapping."""
+    job = run_new_job(
         store, settings, "incremental", project_ids or None, after_sync=index_hook(settings, store)
     )
+    return dict(msgspec.to_builtins(job))
 
 
 def with_llm(settings: Settings, provider: str, base_url: str = "", model: str = "") -> Settings:
@@ -132,7 +135,9 @@ def rerun_extraction(
     from rrag.extract import run_new_extract_job
 
     hook = index_hook(settings, store)
-    return run_new_extract_job(store, settings, project_ids or None, after=hook)
+    return dict(
+        msgspec.to_builtins(run_new_extract_job(store, settings, project_ids or None, after=hook))
+    )
 
 
 def show_summary(**values: Any) -> dict[str, Any]:

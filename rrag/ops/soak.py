@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 import psutil
 from sqlalchemy import text
 
@@ -62,14 +63,13 @@ def _iteration(
     result = run_new_job(store, settings, "incremental", config.project_ids, after_sync=after_sync)
     seconds = time.perf_counter() - started
     sizes = store_sizes(settings.store.data_dir)
-    error = result["error"]
     return {
         "iteration": n,
         "seconds": round(seconds, 3),
-        "status": result["status"],
-        "counters": result["counters"],
-        "errors": result["counters"]["errors"],  # type: ignore[index]
-        "error": error,
+        "status": result.status,
+        "counters": result.counters,
+        "errors": result.counters["errors"],
+        "error": msgspec.to_builtins(result.error),  # rows are written as JSON
         "rss_bytes": psutil.Process().memory_info().rss,
         "db_bytes": _db_used_bytes(store),
         "wal_bytes": sizes["rrag.db-wal"],

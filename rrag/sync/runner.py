@@ -22,6 +22,7 @@ from rrag.store.db import Store
 from rrag.store.locks import StoreLock
 from rrag.sync import jobs
 from rrag.sync.client import build_client
+from rrag.sync.job_record import Job
 from rrag.sync.pipeline import SyncCancelled, SyncEngine
 
 log = get_logger("sync.runner")
@@ -83,12 +84,12 @@ def run_job(
     cancel: threading.Event | None = None,
     after_sync: AfterSync | None = None,
     on_progress: Callable[[float, jobs.Counters], None] | None = None,
-) -> dict[str, object]:
-    """Run the queued job ``job_id``; returns its final public shape."""
+) -> Job:
+    """Run the queued job ``job_id``; returns it as it ended."""
     job = jobs.get_job(store, job_id)
     with _sync_lock(settings, job_id):
         _execute(store, settings, job, transport, cancel, after_sync, on_progress)
-    return jobs.job_dict(jobs.get_job(store, job_id))
+    return jobs.job_record(jobs.get_job(store, job_id))
 
 
 def run_new_job(
@@ -99,7 +100,7 @@ def run_new_job(
     after_sync: AfterSync | None = None,
     on_progress: Callable[[float, jobs.Counters], None] | None = None,
     transport: httpx.BaseTransport | None = None,
-) -> dict[str, object]:
+) -> Job:
     """Create a job and run it in this process (the CLI, runbooks, the soak loop).
 
     The sync lock is taken before the job row exists, and the row is written as running,
@@ -113,7 +114,7 @@ def run_new_job(
     with _sync_lock(settings):
         job = jobs.create_job(store, mode, project_ids, running=True)
         _execute(store, settings, job, transport, None, after_sync, on_progress)
-    return jobs.job_dict(jobs.get_job(store, job.id))
+    return jobs.job_record(jobs.get_job(store, job.id))
 
 
 @contextmanager

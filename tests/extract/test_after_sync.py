@@ -8,10 +8,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from litestar.testing import TestClient
 
 from rrag.api import create_app
 from rrag.settings import ApiSettings, EmbeddingSettings, Settings
+from rrag.sync.job_record import Job
 from tests.extract.conftest import extract_settings, fields, issue_of
 from tests.llm.ollama_standin import OllamaStandIn
 from tests.sync.fake_redmine import FakeRedmine
@@ -81,9 +83,23 @@ def test_the_cli_step_after_a_sync_extracts_only_the_synced_projects(
     seed_issues(store, range(1, 3))
     seed_issues(store, range(3, 5), project_id=2)
     on = _settings(tmp_path, standin, after_sync=True)
-    finished = {"job_id": "s", "status": "finished", "project_ids": [2]}
-    assert extract_after_sync(store, on, {**finished, "status": "failed"}, None) is None
+    finished = Job(
+        job_id="s",
+        kind="sync",
+        status="finished",
+        mode="incremental",
+        project_ids=[2],
+        counters={},
+        progress=1.0,
+        created_at="2026-01-01T00:00:00+00:00",
+        started_at=None,
+        finished_at=None,
+        heartbeat_at=None,
+        error=None,
+    )
+    failed = msgspec.structs.replace(finished, status="failed")
+    assert extract_after_sync(store, on, failed, None) is None
     off = _settings(tmp_path, standin, after_sync=False)
     assert extract_after_sync(store, off, finished, None) is None and standin.chat_calls == 0
     job = extract_after_sync(store, on, finished, None)
-    assert job is not None and job["counters"]["extracted"] == 2 and job["project_ids"] == [2]
+    assert job is not None and job.counters["extracted"] == 2 and job.project_ids == [2]

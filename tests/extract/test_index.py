@@ -36,7 +36,7 @@ def _extract_and_index(tmp_path: Path, store: Store, standin: OllamaStandIn) -> 
     )
     updater = IndexUpdater(settings, store)
     job = run_new_extract_job(store, settings, None, after=updater.drain)
-    assert job["status"] == "finished", job
+    assert job.status == "finished", job
     return settings
 
 

@@ -34,8 +34,8 @@ def test_a_real_extraction_run_stores_only_schema_valid_records(
     try:
         seed.small_corpus(store)
         job = run_new_extract_job(store, settings, None)
-        assert job["status"] == "finished", job
-        counters = job["counters"]
+        assert job.status == "finished", job
+        counters = job.counters
         assert counters["extracted"] + counters["failed"] == counters["issues"] == 5
         with store.engine.connect() as conn:
             rows = conn.execute(text("SELECT * FROM extractions")).mappings().all()

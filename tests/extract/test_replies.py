@@ -37,8 +37,8 @@ def test_bad_replies_are_schema_violations_that_fail_their_issue_and_the_run_goe
 
     standin.reply = reply
     job = run_new_extract_job(store, extract_settings(tmp_path, standin.base_url), None)
-    assert job["status"] == "finished", job
-    counters = job["counters"]
+    assert job.status == "finished", job
+    counters = job.counters
     assert (counters["extracted"], counters["failed"], counters["schema_violation"]) == (2, 5, 5)
     rows = stored(store)
     assert {i for i, r in rows.items() if r["status"] == "ok"} == {1, 7}
@@ -50,7 +50,7 @@ def test_bad_replies_are_schema_violations_that_fail_their_issue_and_the_run_goe
     # a failed issue is not asked again until its content or the version changes
     before = len(standin.received)
     assert (
-        run_new_extract_job(store, extract_settings(tmp_path, standin.base_url), None)["counters"][
+        run_new_extract_job(store, extract_settings(tmp_path, standin.base_url), None).counters[
             "unchanged"
         ]
         == 7
@@ -77,7 +77,7 @@ def test_invented_identifiers_and_error_signatures_are_dropped_and_counted(
 
     standin.reply = inventive
     job = run_new_extract_job(store, extract_settings(tmp_path, standin.base_url), None)
-    assert job["counters"]["ungrounded_claim"] == 6 and job["counters"]["extracted"] == 2
+    assert job.counters["ungrounded_claim"] == 6 and job.counters["extracted"] == 2
     for issue_id, row in stored(store).items():
         kept = json.loads(row["fields"])
         assert kept["error_signatures"] == [f"ERR_IMPORT_{issue_id}"]
@@ -93,7 +93,7 @@ def test_a_reply_with_nothing_grounded_fails_its_issue(
     seed_issues(store, range(1, 2))
     standin.reply = lambda _r: json.dumps(fields(summary="Upgrade to 9.9.9 fixed it."))
     job = run_new_extract_job(store, extract_settings(tmp_path, standin.base_url), None)
-    assert job["counters"]["failed"] == 1 and job["counters"]["ungrounded_claim"] == 1
+    assert job.counters["failed"] == 1 and job.counters["ungrounded_claim"] == 1
     assert stored(store)[1]["reason"].startswith("ungrounded")
 
 

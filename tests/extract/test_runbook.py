@@ -51,8 +51,8 @@ def test_the_runbook_re_runs_extraction_after_an_outage_and_resumes(
         failed = run_new_extract_job(store, settings, None)
     finally:
         store.close()
-    assert failed["status"] == "failed" and failed["error"]["type"] == "llm_unavailable"
-    committed = failed["counters"]["extracted"]
+    assert failed.status == "failed" and failed.error.type == "llm_unavailable"
+    committed = failed.counters["extracted"]
     assert committed == 10  # two batches of five; the third was in flight
 
     standin.drop, before = 0, len(standin.received)  # llm_runtime is healthy again

@@ -32,8 +32,8 @@ def test_a_run_extracts_every_issue_and_stores_version_model_and_hash(
 ) -> None:
     seed_issues(store, range(1, 6))
     job = run_new_extract_job(store, extract_settings(tmp_path, standin.base_url), None)
-    assert job["kind"] == "extract" and job["status"] == "finished", job
-    assert job["counters"]["extracted"] == 5 and job["counters"]["failed"] == 0
+    assert job.kind == "extract" and job.status == "finished", job
+    assert job.counters["extracted"] == 5 and job.counters["failed"] == 0
     rows = stored(store)
     assert sorted(rows) == [1, 2, 3, 4, 5]
     with store.engine.connect() as conn:
@@ -62,16 +62,16 @@ def test_a_batch_interrupted_by_the_server_dying_is_resumed_without_redoing_comm
 
     standin.reply = dies_after_six
     first = run_new_extract_job(store, settings, None)
-    assert first["status"] == "failed" and first["error"]["type"] == "llm_unavailable", first
+    assert first.status == "failed" and first.error.type == "llm_unavailable", first
     # the first batch (1-4) committed; the one in flight (5-8) is lost as a whole
     assert sorted(stored(store)) == [1, 2, 3, 4]
-    assert first["counters"]["extracted"] == 4
+    assert first.counters["extracted"] == 4
 
     standin.drop, before = 0, len(standin.received)  # the runtime is back
     second = run_new_extract_job(store, settings, None)
-    assert second["status"] == "finished", second
+    assert second.status == "finished", second
     assert asked(standin, before) == [5, 6, 7, 8, 9, 10]  # nothing committed is redone
-    assert second["counters"]["unchanged"] == 4 and second["counters"]["extracted"] == 6
+    assert second.counters["unchanged"] == 4 and second.counters["extracted"] == 6
     assert sorted(stored(store)) == list(range(1, 11))
 
 
@@ -84,11 +84,11 @@ def test_unchanged_issues_are_skipped_and_a_changed_one_is_extracted_again(
     before = len(standin.received)
     again = run_new_extract_job(store, settings, None)
     assert asked(standin, before) == []
-    assert again["counters"]["unchanged"] == 4 and again["counters"]["extracted"] == 0
+    assert again.counters["unchanged"] == 4 and again.counters["extracted"] == 0
     seed.issue(store, 3, "Importer crash 3", "The importer stops with ERR_IMPORT_3 (case 3).")
     third = run_new_extract_job(store, settings, None)
     assert asked(standin, before) == [3]
-    assert third["counters"] == {**third["counters"], "unchanged": 3, "extracted": 1}
+    assert third.counters == {**third.counters, "unchanged": 3, "extracted": 1}
 
 
 def test_a_version_bump_re_extracts_all_and_force_does_too(
@@ -100,18 +100,18 @@ def test_a_version_bump_re_extracts_all_and_force_does_too(
     before = len(standin.received)
     bumped = run_new_extract_job(store, settings, None, version="2")
     assert sorted(asked(standin, before)) == [1, 2, 3, 4]
-    assert bumped["counters"]["extracted"] == 4
+    assert bumped.counters["extracted"] == 4
     assert {row["extractor_version"] for row in stored(store).values()} == {"2"}
     before = len(standin.received)
     forced = run_new_extract_job(store, settings, None, force=True, version="2")
-    assert sorted(asked(standin, before)) == [1, 2, 3, 4] and forced["counters"]["unchanged"] == 0
+    assert sorted(asked(standin, before)) == [1, 2, 3, 4] and forced.counters["unchanged"] == 0
 
 
 def test_project_ids_limit_the_run(tmp_path: Path, store: Store, standin: OllamaStandIn) -> None:
     seed_issues(store, range(1, 3))
     seed_issues(store, range(3, 5), project_id=2)
     job = run_new_extract_job(store, extract_settings(tmp_path, standin.base_url), [2])
-    assert sorted(asked(standin)) == [3, 4] and job["project_ids"] == [2]
+    assert sorted(asked(standin)) == [3, 4] and job.project_ids == [2]
 
 
 def test_at_most_ollama_max_concurrency_requests_are_in_flight_on_the_server(
@@ -121,7 +121,7 @@ def test_at_most_ollama_max_concurrency_requests_are_in_flight_on_the_server(
     standin.delay_s = 0.15
     settings = extract_settings(tmp_path, standin.base_url, batch=12, concurrency=3)
     job = run_new_extract_job(store, settings, None)
-    assert job["counters"]["extracted"] == 12
+    assert job.counters["extracted"] == 12
     assert standin.max_in_flight == 3  # reached, never passed
 
 
@@ -144,5 +144,5 @@ def test_a_cancelled_job_stops_between_batches_with_its_batches_committed(
     settings = extract_settings(tmp_path, standin.base_url, batch=4, concurrency=1)
     job = create_job(store, "incremental", None, kind="extract")
     done = run_extract_job(store, settings, job.id, cancel=cancel)
-    assert done["status"] == "cancelled" and done["counters"]["extracted"] == 4
+    assert done.status == "cancelled" and done.counters["extracted"] == 4
     assert sorted(stored(store)) == [1, 2, 3, 4]

@@ -27,7 +27,7 @@ def test_the_extraction_prompt_and_fields_hold_no_secret(
         notes=[{"id": 1007, "notes": "Fixed by skipping blank lines."}],
     )
     job = run_new_extract_job(store, extract_settings(tmp_path, standin.base_url), None)
-    assert job["status"] == "finished", job
+    assert job.status == "finished", job
     sent = json.dumps(standin.received)
     assert AWS not in sent and "\\u200b" not in sent and "[masked:aws_access_key]" in sent
     assert AWS not in json.dumps(stored(store))

@@ -96,7 +96,7 @@ def _full_sync(
 
 def test_a_sync_job_embeds_while_it_fetches(tmp_path: Path) -> None:
     result, hook, consistent = _full_sync(tmp_path, 800, IndexHook, delay_s=0.004)
-    assert result["status"] == "finished", result
+    assert result.status == "finished", result
     assert hook.cache.hits > 0  # the prefetch ran during the fetch and the drain used it
     assert hook.cache.hits + hook.cache.misses == 1600  # each issue: its chunk and subject
     assert consistent
@@ -109,7 +109,7 @@ class _BrokenPrefetch(IndexHook):
 
 def test_a_failing_prefetch_only_costs_the_head_start(tmp_path: Path) -> None:
     result, hook, consistent = _full_sync(tmp_path, 120, _BrokenPrefetch)
-    assert result["status"] == "finished", result
+    assert result.status == "finished", result
     assert (hook.cache.hits, hook.cache.misses) == (0, 240)  # chunk and subject vectors
     assert consistent
 

@@ -13,11 +13,12 @@ from rrag.settings import Settings
 from rrag.store.db import Store
 from rrag.sync import create_job, run_job
 from rrag.sync.client import RedmineClient, build_http
+from rrag.sync.job_record import Job
 from tests.conftest import make_settings
 from tests.sync.fake_redmine import FakeRedmine, _json
 
 
-def _run(store: Store, settings: Settings, fake: FakeRedmine, mode: str = "full") -> dict:
+def _run(store: Store, settings: Settings, fake: FakeRedmine, mode: str = "full") -> Job:
     job = create_job(store, mode, None)
     return run_job(store, settings, job.id, transport=fake.transport())
 
@@ -49,7 +50,7 @@ def test_429_with_retry_after_is_honoured(settings: Settings, fake: FakeRedmine)
 def test_503_then_success_finishes(store: Store, settings: Settings, fake: FakeRedmine) -> None:
     fake.faults["/issues/7.json"] = [httpx.Response(503), httpx.Response(503)]
     job = _run(store, settings, fake)
-    assert job["status"] == "finished", job
+    assert job.status == "finished", job
     assert _stored_ids(store) == set(range(1, 251))
 
 
@@ -59,14 +60,14 @@ def test_read_timeouts_fail_the_job_cleanly(
     timeout = httpx.ReadTimeout("timed out")
     fake.faults["/issues/120.json"] = [timeout] * (settings.redmine.max_retries + 1)
     job = _run(store, settings, fake)
-    assert job["status"] == "failed"
-    assert job["error"]["type"] == "redmine_transport"
-    assert "/issues/120.json" in job["error"]["message"]
+    assert job.status == "failed"
+    assert job.error.type == "redmine_transport"
+    assert "/issues/120.json" in job.error.message
     assert store.integrity_check() == "ok"
     # batches before the failing one were committed, the failing one was not
     assert 120 not in _stored_ids(store)
     # and the next run converges
-    assert _run(store, settings, fake)["status"] == "finished"
+    assert _run(store, settings, fake).status == "finished"
     assert _stored_ids(store) == set(range(1, 251))
 
 
@@ -75,16 +76,16 @@ def test_malformed_json_is_a_protocol_error(
 ) -> None:
     fake.faults["/issues/3.json"] = [httpx.Response(200, content=b"{not json")]
     job = _run(store, settings, fake)
-    assert job["status"] == "failed"
-    assert job["error"]["type"] == "redmine_protocol"
-    assert "malformed JSON" in job["error"]["message"]
+    assert job.status == "failed"
+    assert job.error.type == "redmine_protocol"
+    assert "malformed JSON" in job.error.message
     assert store.integrity_check() == "ok"
 
 
 def test_total_count_changing_mid_sync(store: Store, settings: Settings, fake: FakeRedmine) -> None:
     fake.total_drift = 40  # pages after the first report 40 more issues than exist
     job = _run(store, settings, fake)
-    assert job["status"] == "finished", job
+    assert job.status == "finished", job
     assert _stored_ids(store) == set(range(1, 251))
 
 
@@ -94,9 +95,9 @@ def test_redirect_is_refused_and_names_its_target(
     location = "https://evil.example/steal?key=abc"
     fake.faults["/projects.json"] = [httpx.Response(302, headers={"Location": location})]
     job = _run(store, settings, fake)
-    assert job["status"] == "failed"
-    assert "https://evil.example/steal" in job["error"]["message"]
-    assert "key=abc" not in job["error"]["message"]
+    assert job.status == "failed"
+    assert "https://evil.example/steal" in job.error.message
+    assert "key=abc" not in job.error.message
     assert not any("evil.example" in url for url in fake.seen)
 
 
@@ -115,9 +116,9 @@ def test_outbound_policy_refuses_before_any_request(
     store = Store(tmp_path / "rrag.db")
     fake = FakeRedmine()
     job = _run(store, settings, fake)
-    assert job["status"] == "failed"
-    assert job["error"]["type"] == "outbound_policy"
-    assert fragment in job["error"]["message"]
+    assert job.status == "failed"
+    assert job.error.type == "outbound_policy"
+    assert fragment in job.error.message
     assert fake.seen == []
 
 
@@ -126,27 +127,27 @@ def test_production_requires_an_allowlist(tmp_path: Path) -> None:
     settings = settings.model_copy(update={"app_env": "production"})
     store = Store(tmp_path / "rrag.db")
     job = _run(store, settings, FakeRedmine())
-    assert job["status"] == "failed"
-    assert "REDMINE_ALLOWED_HOSTS must be set" in job["error"]["message"]
+    assert job.status == "failed"
+    assert "REDMINE_ALLOWED_HOSTS must be set" in job.error.message
 
 
 def test_401_bad_key_is_not_retried(store: Store, settings: Settings, fake: FakeRedmine) -> None:
     fake.faults["/issue_statuses.json"] = [httpx.Response(401)] * 5
     job = _run(store, settings, fake)
-    assert job["status"] == "failed"
-    assert job["error"]["type"] == "redmine_auth"
+    assert job.status == "failed"
+    assert job.error.type == "redmine_auth"
     assert len(fake.seen) == 1
 
 
 def test_deleted_between_list_and_fetch_is_removed(
     store: Store, settings: Settings, fake: FakeRedmine
 ) -> None:
-    assert _run(store, settings, fake)["status"] == "finished"
+    assert _run(store, settings, fake).status == "finished"
     fake.issues[10]["updated_on"] = "2026-02-01T00:00:00Z"
     fake.faults["/issues/10.json"] = [httpx.Response(404)]
     job = _run(store, settings, fake, mode="incremental")
-    assert job["status"] == "finished"
-    assert job["counters"]["issues_deleted"] == 1
+    assert job.status == "finished"
+    assert job.counters["issues_deleted"] == 1
     assert 10 not in _stored_ids(store)
 
 
@@ -154,7 +155,7 @@ def test_oversized_text_is_truncated_with_a_marker(
     store: Store, settings: Settings, fake: FakeRedmine
 ) -> None:
     fake.issues[5]["description"] = "x" * (settings.store.max_text_bytes + 5000)
-    assert _run(store, settings, fake)["status"] == "finished"
+    assert _run(store, settings, fake).status == "finished"
     with store.engine.connect() as conn:
         text = conn.exec_driver_sql("SELECT description FROM issues WHERE id=5").scalar_one()
     assert text.startswith("x" * 1000)

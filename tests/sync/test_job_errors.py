@@ -23,7 +23,7 @@ def test_an_index_failure_after_a_sync_names_no_absolute_path(tmp_path: Path) ->
         job = run_job(store, settings, job_id, transport=fake.transport(), after_sync=hook)
     finally:
         store.close()
-    assert job["status"] == "failed" and job["error"]["type"] == "index_state"
-    message = job["error"]["message"]
+    assert job.status == "failed" and job.error.type == "index_state"
+    message = job.error.message
     assert "RRAG_DATA_DIR/chunks.index" in message and "rrag index --rebuild" in message
     assert str(tmp_path) not in message

@@ -125,7 +125,7 @@ def test_a_job_run_in_process_is_never_a_queued_row(
 
     fake.faults["/"] = [first_request]
     result = run_new_job(store, settings, "full", None, transport=fake.transport())
-    assert result["status"] == "finished"
+    assert result.status == "finished"
     assert rows_at_lock[0] == 0  # the lock came first
     assert seen == [("running", True)]
     with pytest.raises(JobConflict):  # an overlapping active job is refused before the lock

@@ -18,6 +18,7 @@ import pytest
 from rrag.settings import RedmineSettings, Settings, StoreSettings
 from rrag.store.db import Store, open_store
 from rrag.sync import create_job, run_job
+from rrag.sync.job_record import Job
 
 pytestmark = pytest.mark.redmine
 DATA_TABLES = [
@@ -50,14 +51,14 @@ def _settings(redmine: Any, data_dir: Path, **store: Any) -> Settings:
 
 def _sync(
     settings: Settings, mode: str = "incremental", project_ids: list[int] | None = None
-) -> dict[str, Any]:
+) -> Job:
     store = open_store(settings.store.data_dir)
     try:
         job = create_job(store, mode, project_ids)
         result = run_job(store, settings, job.id)
     finally:
         store.close()
-    assert result["status"] == "finished", result
+    assert result.status == "finished", result
     return result
 
 
@@ -193,8 +194,8 @@ def test_incremental_picks_up_exactly_the_changes(
     )
 
     job = _sync(settings)
-    assert job["counters"]["issues_changed"] == 4
-    assert job["counters"]["wiki_pages"] == 1
+    assert job.counters["issues_changed"] == 4
+    assert job.counters["wiki_pages"] == 1
     store = open_store(settings.store.data_dir)
     assert _query(store, "SELECT subject FROM issues WHERE id=?", created) == [(f"Created {tag}",)]
     assert _query(store, "SELECT subject FROM issues WHERE id=?", updated) == [(f"Updated {tag}",)]
@@ -239,7 +240,7 @@ def test_edited_note_is_picked_up_by_the_next_full_pass(
     assert _query(store, note, journal_id) == [("original note",)]
     job = _sync(settings, "full")
     assert _query(store, note, journal_id) == [("edited note",)]
-    assert job["counters"]["issues_changed"] == 1
+    assert job.counters["issues_changed"] == 1
     store.close()
 
 
@@ -254,7 +255,7 @@ def test_deleted_issue_disappears_after_the_next_full_sync(
     assert _query(store, "SELECT COUNT(*) FROM issues WHERE id=?", issue_id) == [(1,)]
     assert client.delete(f"/issues/{issue_id}.json").status_code in (200, 204)
     job = _sync(settings, "full")
-    assert job["counters"]["issues_deleted"] == 1
+    assert job.counters["issues_deleted"] == 1
     assert _query(store, "SELECT COUNT(*) FROM issues WHERE id=?", issue_id) == [(0,)]
     assert _query(
         store, "SELECT op FROM index_queue WHERE source_kind='issue' AND source_id=?", issue_id

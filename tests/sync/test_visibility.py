@@ -32,7 +32,7 @@ def _projects(entry: dict[str, Any]) -> httpx.Response:
 
 def _sync(store: Store, settings: Settings, fake: FakeRedmine) -> dict[str, Any]:
     job = run_job(store, settings, create_job(store, "full", None).id, transport=fake.transport())
-    assert job["status"] == "finished", job
+    assert job.status == "finished", job
     IndexUpdater(settings, store).drain()
     return job
 
