@@ -21,7 +21,7 @@ from litestar import Litestar
 from litestar.di import NamedDependency
 
 from rrag.api.auth import Auth, Principal
-from rrag.api.health import (
+from rrag.api.checks import (
     HealthRunner,
     config_check,
     database_check,

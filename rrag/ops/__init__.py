@@ -5,8 +5,8 @@ Procedures an on-call engineer runs (``rrag ops ...`` and the notebooks in ``run
 """
 
 from rrag.ops.backup import backup, list_snapshots
-from rrag.ops.manifest import verify_snapshot
 from rrag.ops.restore import plan_restore, restore
+from rrag.ops.snapshot import verify_snapshot
 from rrag.ops.swap import recover_restore
 from rrag.ops.wiring import Workbench
 from rrag.store.locks import SERVE_LOCK, ServeLock, busy_holders

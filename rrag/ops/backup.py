@@ -21,8 +21,8 @@ from typing import Any
 from rrag.errors import IndexStateError, InputError, OpsError, StoreBusy
 from rrag.logs import get_logger, log_event
 from rrag.ops import dbfile
-from rrag.ops.files import copy_synced, fsync_path, write_atomic
-from rrag.ops.manifest import (
+from rrag.ops.durable import copy_synced, fsync_path, write_atomic
+from rrag.ops.snapshot import (
     DB_NAME,
     INDEX_FILES,
     INDEX_META_NAME,

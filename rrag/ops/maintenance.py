@@ -20,7 +20,7 @@ from typing import Any
 
 from rrag.errors import OpsError, StoreBusy
 from rrag.logs import get_logger, log_event
-from rrag.ops.files import file_size
+from rrag.ops.durable import file_size
 from rrag.ops.wiring import store_consistency
 from rrag.settings import Settings
 from rrag.store.db import BUSY_TIMEOUT_MS

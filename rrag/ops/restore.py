@@ -1,7 +1,7 @@
 """``rrag ops restore``: verify a snapshot, then swap it in as one database + index pair.
 
 Order of business, each a gate for the next: verify the snapshot completely
-(:func:`rrag.ops.manifest.verify_snapshot`: nothing live has been touched yet); refuse a
+(:func:`rrag.ops.snapshot.verify_snapshot`: nothing live has been touched yet); refuse a
 snapshot whose vector index another embedder built (:mod:`rrag.ops.embedder_match`)
 unless ``allow_embedder_change``, and then report the rebuild it needs; refuse
 without ``force`` naming what would be overwritten; take the restore, sync and serve
@@ -17,9 +17,9 @@ from typing import Any
 
 from rrag.errors import InputError, OpsError
 from rrag.logs import get_logger, log_event
+from rrag.ops.durable import copy_synced, file_size, fsync_path, human_size, sha256_file
 from rrag.ops.embedder_match import configured_embedder, embedder_mismatch, refusal
-from rrag.ops.files import copy_synced, file_size, fsync_path, human_size, sha256_file
-from rrag.ops.manifest import DB_NAME, INDEX_META_NAME, read_index_meta, verify_snapshot
+from rrag.ops.snapshot import DB_NAME, INDEX_META_NAME, read_index_meta, verify_snapshot
 from rrag.ops.swap import STAGING, SWAP_ORDER, SwapPlan, recover_locked, run_swap
 from rrag.settings import Settings
 from rrag.store.files import fresh_private_dir, private_dir

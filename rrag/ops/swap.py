@@ -28,8 +28,8 @@ from functools import partial
 from pathlib import Path
 
 from rrag.logs import get_logger, log_event
-from rrag.ops.files import fsync_path, write_atomic
-from rrag.ops.manifest import DB_NAME, PAIR_ENTRIES
+from rrag.ops.durable import fsync_path, write_atomic
+from rrag.ops.snapshot import DB_NAME, PAIR_ENTRIES
 from rrag.store.files import private_dir
 from rrag.store.locks import RESTORE_LOCK, StoreLock
 

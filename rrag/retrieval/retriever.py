@@ -27,7 +27,7 @@ from rrag.index import chunkstore, lexical, textindex
 from rrag.index.chunking import embed_text
 from rrag.index.embedders import Embedder, make_embedder
 from rrag.index.updater import store_generation
-from rrag.retrieval import fusion, glossary
+from rrag.retrieval import fusion, glossary, sidework
 from rrag.retrieval import query as qv
 from rrag.retrieval.caller import Caller
 from rrag.retrieval.filters import Filters
@@ -35,7 +35,6 @@ from rrag.retrieval.hits import SearchResults
 from rrag.retrieval.results import finders, group, issue_leads
 from rrag.retrieval.state import IndexState, LexicalOpener, load_state
 from rrag.settings import Settings
-from rrag.store import reads
 from rrag.store.db import Store
 
 
@@ -207,9 +206,9 @@ class Retriever:
         lex: list[tuple[int, float]] = []
         vec: list[tuple[int, float]] = []
         # hybrid: the FAISS search runs on a side worker while this thread asks tantivy
-        # (both release the GIL; rrag.store.reads)
+        # (both release the GIL; rrag.retrieval.sidework)
         vec_later = (
-            reads.submit(lambda: self._vector(state, q, pool, filters, projects))
+            sidework.submit(lambda: self._vector(state, q, pool, filters, projects))
             if mode == "hybrid"
             else None
         )

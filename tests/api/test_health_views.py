@@ -15,7 +15,7 @@ import pytest
 from litestar.testing import TestClient
 
 from rrag.api import create_app
-from rrag.api.health import without_credentials
+from rrag.api.checks import without_credentials
 from rrag.settings import LLMSettings, OllamaSettings, RedmineSettings, Settings
 from tests.api.conftest import LOOPBACK_URL, AppFactory, auth
 from tests.api.test_health import CHECKS, indexed

@@ -13,7 +13,7 @@ from rrag.errors import OpsError, StoreBusy
 from rrag.index import IndexUpdater, check_consistency
 from rrag.index.manifest import read_manifest
 from rrag.ops import backup, list_snapshots, verify_snapshot
-from rrag.ops.manifest import seal
+from rrag.ops.snapshot import seal
 from rrag.retrieval import Retriever
 from rrag.settings import Settings
 from rrag.store.db import open_store

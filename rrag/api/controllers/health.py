@@ -1,8 +1,8 @@
 """``GET /healthz``: public, answers within about a second whatever hangs.
 
-Anyone gets a status per check (:func:`rrag.api.health.public_view`); ``?detail=1`` with a
+Anyone gets a status per check (:func:`rrag.api.checks.public_view`); ``?detail=1`` with a
 valid token (or in development without tokens) gets every field
-(:func:`rrag.api.health.detail_view`). The route is listed public in
+(:func:`rrag.api.checks.detail_view`). The route is listed public in
 :mod:`rrag.api.auth`, so the token is checked here, and only when detail is asked for.
 """
 
@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from litestar import Request, Response, get
 from litestar.params import Parameter
 
-from rrag.api.health import combine, detail_view, public_view
+from rrag.api.checks import combine, detail_view, public_view
 from rrag.api.schemas import Health
 from rrag.api.services import ServicesDep
 

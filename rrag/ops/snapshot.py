@@ -19,7 +19,7 @@ from typing import Any
 from rrag import __version__
 from rrag.errors import OpsError
 from rrag.ops import dbfile
-from rrag.ops.files import sha256_file
+from rrag.ops.durable import sha256_file
 from rrag.store.migrations import SCHEMA_VERSION
 
 FORMAT_VERSION = 1
