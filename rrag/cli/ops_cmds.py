@@ -10,7 +10,7 @@ from typing import Any
 from rrag.cli.args import add_project_ids
 from rrag.cli.context import Context
 from rrag.errors import InputError
-from rrag.ops.files import human_size
+from rrag.ops.durable import human_size
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -116,7 +116,7 @@ def cmd_restore(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_verify(ctx: Context, args: argparse.Namespace) -> int:
-    from rrag.ops.manifest import verify_snapshot
+    from rrag.ops.snapshot import verify_snapshot
 
     manifest = verify_snapshot(args.source_dir)
     if args.json:
@@ -175,7 +175,7 @@ def _print_iteration(row: dict[str, Any]) -> None:
 
 
 def cmd_soak(ctx: Context, args: argparse.Namespace) -> int:
-    from rrag.ops.files import write_atomic
+    from rrag.ops.durable import write_atomic
     from rrag.ops.soak import run_soak
 
     config = _soak_config(args)
