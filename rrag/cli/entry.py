@@ -1,17 +1,9 @@
 """The ``rrag`` process: start-up and exit around :func:`rrag.cli.main.main`.
 
-A short command (an incremental sync, a search) is mostly fixed process cost, so two
-things the CLI never uses are skipped here, before anything is imported:
-
-* optional imports: httpx imports its own command-line client when ``click`` and ``rich``
-  are installed (~70 ms), and httpcore imports ``trio`` when installed, to support async
-  code under trio (~85 ms, with a ``ldconfig -p`` subprocess). A ``None`` entry in
-  ``sys.modules`` makes their guarded imports raise ImportError, which both handle;
-* the interpreter's collections while it tears down every module at exit (~0.3 s after
-  an incremental sync on this 2-core machine): :func:`gc.freeze` first. Everything that
-  must be released (the store, files, HTTP clients) is closed by ``main`` before it returns.
-
-What each saves is measured in benchmarks/RESULTS.md (Sync).
+At exit the interpreter would run its collector while it tears down every module, which
+a short command (an incremental sync, a search) pays for in full: :func:`gc.freeze`
+first. Everything that must be released (the store, files, HTTP clients) is closed by
+``main`` before it returns.
 """
 
 from __future__ import annotations
@@ -20,13 +12,9 @@ import gc
 import sys
 from typing import NoReturn
 
-UNUSED_OPTIONAL_MODULES = ("httpx._main", "trio")
-
 
 def run() -> NoReturn:
     """Run the CLI on ``sys.argv`` and exit with its code."""
-    for name in UNUSED_OPTIONAL_MODULES:
-        sys.modules.setdefault(name, None)  # type: ignore[arg-type]
     from rrag.cli.main import main
 
     code = main()
@@ -35,4 +23,4 @@ def run() -> NoReturn:
     sys.exit(code)
 
 
-__all__ = ["UNUSED_OPTIONAL_MODULES", "run"]
+__all__ = ["run"]
