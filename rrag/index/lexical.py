@@ -16,9 +16,9 @@ columns the filters read. This module turns a search into one tantivy query and 
   FTS5's idf over tantivy's (:func:`idf_ratio`), so a word in half the chunks weighs
   nothing, as it did. What differs: the length is the weighted one (FTS5 counted the
   subject once) and tantivy stores it rounded (its one-byte field norms);
-* the caller's visibility and the user's filters (:class:`rrag.retrieval.filters.Filters`)
-  become zero-scored ``Must`` clauses of the same query (:func:`filter_clauses`), so they
-  apply inside the engine before its top-k cut, never after it.
+* the caller's visibility and the user's filters (:class:`Rules`, which retrieval's
+  ``Filters`` satisfies) become zero-scored ``Must`` clauses of the same query
+  (:func:`filter_clauses`), so they apply inside the engine before its top-k cut.
 
 Snippet marking and "which query words does this chunk's own text say" use the same
 analyzer (:func:`highlight`, :func:`body_terms`), so stemming and folding agree with the
@@ -32,17 +32,29 @@ import re
 from collections.abc import Mapping
 from datetime import datetime
 from functools import cache, lru_cache
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import tantivy
 from tantivy import Occur, Query
 
 from rrag.index.hashing import STOP_WORDS
 
-if TYPE_CHECKING:
-    from rrag.retrieval.filters import Filters
-
 MAX_TERMS = 32
+
+
+class Rules(Protocol):
+    """What a lexical search filters on besides projects (retrieval's ``Filters`` has it)."""
+
+    @property
+    def see_private(self) -> bool: ...
+    @property
+    def tracker(self) -> str | None: ...
+    @property
+    def status(self) -> str | None: ...
+    @property
+    def updated_since(self) -> str | None: ...
+
+
 #: the subject's copies in a chunk's body: a hit in the subject says more than one deep in
 #: a note (FTS5 weighted the subject column 2.0)
 SUBJECT_WEIGHT = 2
@@ -141,9 +153,9 @@ def _only(query: Query) -> tuple[Occur, Query]:
 
 
 def filter_clauses(
-    schema: tantivy.Schema, filters: Filters, projects: frozenset[int], present: frozenset[int]
+    schema: tantivy.Schema, filters: Rules, projects: frozenset[int], present: frozenset[int]
 ) -> list[tuple[Occur, Query]]:
-    """The rules of :meth:`Filters.sql` as tantivy clauses.
+    """The rules of retrieval's ``Filters.sql`` as tantivy clauses.
 
     ``projects`` (non-empty) are those the caller may see, ``present`` every project the
     searched commit holds. The projects are excluded (``MustNot``) when fewer are hidden
@@ -155,7 +167,7 @@ def filter_clauses(
         clauses = [(Occur.MustNot, Query.term_query(schema, "project_id", p)) for p in hidden]
     else:
         clauses = [_only(Query.term_set_query(schema, "project_id", sorted(projects)))]
-    if not filters.caller.see_private:
+    if not filters.see_private:
         clauses.append((Occur.MustNot, Query.term_query(schema, "is_private", True)))
     if filters.tracker:
         clauses.append(_only(Query.term_query(schema, "tracker", filters.tracker.lower())))
@@ -174,7 +186,7 @@ def search(
     schema: tantivy.Schema,
     query: str,
     limit: int,
-    filters: Filters,
+    filters: Rules,
     scope: tuple[frozenset[int], frozenset[int]],
 ) -> list[tuple[int, float]]:
     """Top ``limit`` (chunk id, bm25) the caller may see, best first, ties by chunk id;
@@ -258,6 +270,7 @@ __all__ = [
     "COMMON_MIN_ROWS",
     "MAX_TERMS",
     "SUBJECT_WEIGHT",
+    "Rules",
     "analyzer",
     "body_terms",
     "epoch",

@@ -221,7 +221,7 @@ class LexicalIndex:
         return np.array(sorted(self.contents()), np.int64)
 
     def search(
-        self, query: str, limit: int, filters: Any, projects: frozenset[int]
+        self, query: str, limit: int, filters: lexical.Rules, projects: frozenset[int]
     ) -> list[tuple[int, float]]:
         """Top ``limit`` (chunk id, bm25) of the loaded commit that ``filters`` admit."""
         searcher, present, current = self._view

@@ -1,6 +1,6 @@
 """Visibility and user filters, as one object that renders to SQL and to a numpy mask.
 
-Lexical candidates are filtered in the FTS query's WHERE clause, vector candidates by a
+Lexical candidates are filtered by clauses of the engine's query, vector candidates by a
 FAISS id selector built from the mask: both before the top-k cut, with the same rules.
 The rows a search returns are checked once more (:meth:`Filters.admits`) as read at the
 end of the search, so metadata older than a vector can never let its chunk through.
@@ -26,6 +26,11 @@ class Filters:
     tracker: str | None = None
     status: str | None = None  # "open" | "closed" | None
     updated_since: str | None = None
+
+    @property
+    def see_private(self) -> bool:
+        """Whether private issues and notes may be returned (the caller's right)."""
+        return self.caller.see_private
 
     def visible_projects(self, conn: Connection) -> frozenset[int]:
         """Projects this query may return: the caller's, narrowed by the user's filter."""
