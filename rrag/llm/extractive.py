@@ -6,11 +6,15 @@ to a citation (the issue or note URL in Redmine). A passage that reads like an i
 instruction (:func:`rrag.guardrails.find_injection`) is never quoted; it is reported in
 ``flags`` so the caller can record a guardrail event.
 
-Which sentences: one per retrieved source (issue or note URL), in the retriever's order,
-for the first ``MAX_SENTENCES`` sources that are relevant: a sentence shares a content
-word with the question, or the source's vector similarity reaches the abstention
-threshold (the calibrated bar for "relevant", :mod:`rrag.llm.abstain`). Within a source
-the sentence sharing most words is quoted. The retriever ranks relevance better than
+Which sentences: one per retrieved result (an issue with its notes, or a wiki page), in
+the retriever's order, for the first ``MAX_SENTENCES`` results that are relevant: a
+sentence shares a content word with the question, or the result's vector similarity
+reaches the abstention threshold (the calibrated bar for "relevant",
+:mod:`rrag.llm.abstain`). Within a result the sentence sharing most words is quoted, a
+note's on a tie (a note is written after the report: it says what was found or done);
+its citation points at that issue or note. One per result, not per note: an issue quoted
+twice (its description and one of its notes) pushed the next issue or wiki page, often
+the one holding the fix, out of the answer. The retriever ranks relevance better than
 word overlap does: a question paraphrasing its issue ("right click a ticket" for "context
 menu") shares no word with it, and ranking quotes by overlap alone cited the top-ranked
 relevant issue less often than a lower-ranked one sharing a word (``RESULTS.md``).
@@ -122,19 +126,19 @@ def answer_extractively(
     max_sentences: int = MAX_SENTENCES,
     relevant_at: float | None = None,
 ) -> Draft:
-    """Quote the best sentence of each of the first ``max_sentences`` relevant sources.
+    """Quote the best sentence of each of the first ``max_sentences`` relevant results.
 
     Args:
         question: what was asked.
         passages: the retrieved passages, in retrieval order.
-        max_sentences: at most this many sources quoted.
-        relevant_at: a source whose similarity reaches this is relevant even when it
+        max_sentences: at most this many results quoted.
+        relevant_at: a result whose similarity reaches this is relevant even when it
             shares no word with the question (None: shared words only).
     """
     wanted = terms(question)
     safe, flags = safe_passages(passages)
     chosen: list[tuple[str, Passage]] = []
-    for group in _by_source(safe):
+    for group in _by_result(safe):
         best = _best_sentence(wanted, group)
         if best is None or best[0] in {s for s, _ in chosen}:
             continue
@@ -148,16 +152,18 @@ def answer_extractively(
     return _draft(chosen, flags)
 
 
-def _by_source(passages: list[Passage]) -> list[list[Passage]]:
-    """The passages grouped by URL (a long issue's chunks share one), first seen first."""
+def _by_result(passages: list[Passage]) -> list[list[Passage]]:
+    """The passages grouped by search result (an issue and its notes; a wiki page), first
+    seen first."""
     groups: dict[str, list[Passage]] = {}
     for passage in passages:
-        groups.setdefault(passage.url, []).append(passage)
+        key = passage.url if passage.issue_id is None else f"issue:{passage.issue_id}"
+        groups.setdefault(key, []).append(passage)
     return list(groups.values())
 
 
 def _best_sentence(wanted: set[str], group: list[Passage]) -> tuple[str, Passage, int] | None:
-    """The source's sentence sharing most question terms, the first one on a tie.
+    """The result's sentence sharing most question terms (a note's, then the first, on a tie).
 
     A sentence of the description or a note sharing any term goes before the title: the
     title names the problem (often the question's own words, and the sources list it
@@ -165,9 +171,9 @@ def _best_sentence(wanted: set[str], group: list[Passage]) -> tuple[str, Passage
     """
     candidates = [(s, p, _hits(wanted, s)) for p in group for s in passage_sentences(p)]
 
-    def key(candidate: tuple[str, Passage, int]) -> tuple[bool, int]:
+    def key(candidate: tuple[str, Passage, int]) -> tuple[bool, int, bool]:
         sentence, passage, hits = candidate
-        return hits > 0 and sentence != passage.subject, hits
+        return hits > 0 and sentence != passage.subject, hits, passage.journal_id is not None
 
     return max(candidates, key=key, default=None)
 

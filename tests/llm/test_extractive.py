@@ -145,3 +145,40 @@ def test_a_notes_field_changes_and_block_markup_are_not_quoted() -> None:
     assert draft.answer.startswith("Open LDAP authentication in the admin panel. [1]")
     only_changes = Passage(7, "http://r/issues/7#change-9", "x", "(status.id: 1 → 5)", 0, 9)
     assert answer_extractively("status changed?", [only_changes]).answer == NO_ANSWER
+
+
+def test_one_quote_per_issue_so_its_notes_do_not_push_the_fix_out() -> None:
+    """An issue and its note are one search result: quoting both used two of the three
+    places and left out the wiki page that says how it was fixed."""
+    issue = Passage(
+        61,
+        "http://r/issues/61",
+        "LDAP timeout after upgrade",
+        "LDAP authentication times out after the upgrade.",
+        0,
+    )
+    note = Passage(
+        61,
+        "http://r/issues/61#change-124",
+        "LDAP timeout after upgrade",
+        "Duplicate of the LDAP timeout report after the upgrade.",
+        0,
+        journal_id=124,
+    )
+    wiki = Passage(
+        None,
+        "http://r/projects/a/wiki/Installation",
+        "Installation",
+        "If LDAP times out after an upgrade, set ldap_timeout: 5 in configuration.yml.",
+        1,
+    )
+    other = Passage(1, "http://r/issues/1", "LDAP timeout", "LDAP timeout seen on dc1.", 2)
+    draft = answer_extractively(
+        "How was the LDAP timeout after the upgrade fixed?", [issue, note, wiki, other], 3
+    )
+    assert [c.url for c in draft.citations] == [
+        "http://r/issues/61#change-124",  # the note's sentence wins its issue's tie
+        "http://r/projects/a/wiki/Installation",
+        "http://r/issues/1",
+    ]
+    assert "set ldap_timeout: 5 in configuration.yml" in draft.answer
