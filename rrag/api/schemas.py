@@ -17,13 +17,13 @@ from rrag.retrieval.query import (
     DEFAULT_ASK_K,
     DEFAULT_K,
     DEFAULT_MODE,
+    MAX_ID,
     MAX_K,
     MAX_QUERY_CHARS,
     Mode,
 )
 from rrag.sync.job_record import Job, JobKind, JobStatus, SyncMode
 
-MAX_ID = 2**31 - 1
 MAX_IDS = 100
 
 PositiveId = Annotated[int, Meta(ge=1, le=MAX_ID, description="a Redmine id")]

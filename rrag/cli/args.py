@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-MAX_ID = 2**31 - 1  # Redmine ids are 32-bit signed integers
+from rrag.retrieval.query import MAX_ID
 
 
 def redmine_id(value: str) -> int:
@@ -25,4 +25,4 @@ def add_project_ids(parser: argparse.ArgumentParser, help: str) -> None:
     )
 
 
-__all__ = ["MAX_ID", "add_project_ids", "redmine_id"]
+__all__ = ["add_project_ids", "redmine_id"]

@@ -26,6 +26,8 @@ MAX_K = 100
 DEFAULT_K = 10
 #: how many issues an answer reads by default
 DEFAULT_ASK_K = 5
+#: the largest Redmine id (issue, project): they are 32-bit signed integers
+MAX_ID = 2**31 - 1
 NO_WORDS = "the query has no letters or digits: nothing to search for"
 _REFERENCE = re.compile(
     r"^\s*(?:#|issue\s*#?\s*|bug\s*#?\s*|feature\s*#?\s*)(\d{1,9})\s*$", re.IGNORECASE
@@ -96,6 +98,7 @@ __all__ = [
     "DEFAULT_ASK_K",
     "DEFAULT_K",
     "DEFAULT_MODE",
+    "MAX_ID",
     "MAX_K",
     "MAX_QUERY_CHARS",
     "MODES",
