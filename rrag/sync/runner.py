@@ -138,8 +138,8 @@ def _execute(
     after_sync: AfterSync | None,
     on_progress: Callable[[float, jobs.Counters], None] | None,
 ) -> None:
-    project_ids: Any = jobs.job_dict(job)["project_ids"]
-    fields = {"job_id": job.id, "project_ids": project_ids, "mode": job.mode}
+    project_ids = jobs.job_record(job).project_ids
+    fields: dict[str, Any] = {"job_id": job.id, "project_ids": project_ids, "mode": job.mode}
     jobs.mark_running(store, job.id)
     log_event(log, "sync_started", **fields)
     engine: SyncEngine | None = None
