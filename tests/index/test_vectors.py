@@ -44,11 +44,12 @@ def test_a_chunk_is_returned_once_with_its_best_slot() -> None:
     query = _unit([[0, 1, 0]])[0]
     hits = index.search(query, 3)
     assert [c for c, _ in hits] == [7, 8, 9]  # 7 by its second slot, once
-    assert abs(hits[0][1] - 1.0) < 1e-6 and abs(hits[1][1] - 0.8) < 1e-6
+    # vectors are stored as float16: a unit vector's score is exact to about 1e-3
+    assert abs(hits[0][1] - 1.0) < 1e-3 and abs(hits[1][1] - 0.8) < 1e-3
     assert index.search(query, 1) == hits[:1]
     # the filter names chunks; it admits every slot of them
     assert [c for c, _ in index.search(query, 3, allowed=np.array([7, 9]))] == [7, 9]
-    assert abs(index.search(query, 3, allowed=np.array([7]))[0][1] - 1.0) < 1e-6
+    assert abs(index.search(query, 3, allowed=np.array([7]))[0][1] - 1.0) < 1e-3
     index.remove_chunks([7])
     assert sorted(index.ids().tolist()) == [8, 9]
 
@@ -127,3 +128,50 @@ def test_a_search_in_any_thread_runs_faiss_on_one_openmp_thread() -> None:
     worker.start()
     worker.join()
     assert seen == [1]
+
+
+def test_vectors_are_stored_as_float16_and_rank_as_exact_search_does() -> None:
+    import faiss
+
+    rng = np.random.default_rng(7)
+    vectors = rng.standard_normal((2_000, 64)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    index = VectorIndex(Manifest(0, "test", "test", 64))
+    index.add(np.arange(2_000), vectors)
+    # 2 bytes a component, plus the ids: half of float32's memory
+    assert faiss.downcast_index(index.index.index).code_size == 2 * 64
+    for query in vectors[:20]:
+        exact = vectors @ query
+        order = np.argsort(-exact)[:10]
+        hits = index.search(query, 10)
+        assert [c for c, _ in hits] == order.tolist()
+        assert max(abs(s - exact[c]) for c, s in hits) < 1e-3
+
+
+def test_an_index_saved_as_float32_loads_as_float16_with_the_same_ids_and_ranking(
+    tmp_path: Path,
+) -> None:
+    import faiss
+
+    rng = np.random.default_rng(11)
+    vectors = rng.standard_normal((500, 32)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    ids = np.arange(500, dtype=np.int64) * 3 + (np.arange(500) % 2 << SLOT_SHIFT)
+    # the earlier format: float32 vectors in a flat inner-product index
+    old = VectorIndex(Manifest(4, "test", "test", 32), faiss.IndexIDMap2(faiss.IndexFlatIP(32)))
+    old.add(ids, vectors)
+    index_path, meta_path = tmp_path / "chunks.index", tmp_path / "chunks.meta.json"
+    old.save(index_path, meta_path)
+    expected = [old.search(q, 5) for q in vectors[:10]]
+
+    loaded = load(index_path)
+    assert loaded.manifest.generation == 4 and loaded.count == 500
+    assert isinstance(faiss.downcast_index(loaded.index.index), faiss.IndexScalarQuantizer)
+    assert sorted(loaded.ids().tolist()) == sorted(ids.tolist())
+    for query, want in zip(vectors[:10], expected, strict=True):
+        got = loaded.search(query, 5)
+        assert [c for c, _ in got] == [c for c, _ in want]
+    # the next save writes float16: a smaller file that loads without conversion
+    loaded.save(index_path, meta_path)
+    assert index_path.stat().st_size < 0.7 * (500 * 32 * 4)
+    assert [c for c, _ in load(index_path).search(vectors[0], 5)] == [c for c, _ in expected[0]]
