@@ -84,11 +84,14 @@ def every_slot(chunk_ids: np.ndarray | list[int]) -> np.ndarray:
 
 
 class VectorIndex:
-    """Chunk vectors in FAISS: FAISS ids are vector ids (chunk row id plus slot)."""
+    """Chunk vectors in FAISS: FAISS ids are vector ids (chunk row id plus slot); the
+    vector at position ``p`` of the index has id ``ids()[p]``."""
 
     def __init__(self, manifest: Manifest, index: Any | None = None) -> None:
         self.manifest = manifest
         self.index = index if index is not None else new_index(manifest.dim)
+        self._vectors = faiss.downcast_index(self.index.index)  # searched by position
+        self._ids: np.ndarray | None = None  # ids by position, until the next change
 
     @property
     def count(self) -> int:
@@ -96,11 +99,20 @@ class VectorIndex:
         return int(self.index.ntotal)
 
     def ids(self) -> np.ndarray:
-        """Every vector id held."""
-        return faiss.vector_to_array(self.index.id_map).astype(np.int64)
+        """Every vector id held, by position (read-only, valid until the next change)."""
+        if self._ids is None:
+            ids = faiss.vector_to_array(self.index.id_map).astype(np.int64)
+            ids.flags.writeable = False
+            self._ids = ids
+        return self._ids
+
+    def admit_chunks(self, chunk_ids: np.ndarray | list[int]) -> np.ndarray:
+        """One bool per position: the vectors of ``chunk_ids`` (a filter for :meth:`search`)."""
+        return np.isin(self.ids() & CHUNK_ID_MASK, np.asarray(chunk_ids, np.int64))
 
     def add(self, ids: np.ndarray | list[int], vectors: np.ndarray) -> None:
         if len(ids):
+            self._ids = None
             self.index.add_with_ids(
                 np.ascontiguousarray(vectors, np.float32), np.asarray(ids, np.int64)
             )
@@ -108,6 +120,7 @@ class VectorIndex:
     def remove(self, ids: np.ndarray | list[int]) -> None:
         """Drop these vector ids."""
         if len(ids):
+            self._ids = None
             self.index.remove_ids(np.asarray(ids, np.int64))
 
     def remove_chunks(self, chunk_ids: np.ndarray | list[int]) -> None:
@@ -116,30 +129,35 @@ class VectorIndex:
             self.remove(every_slot(chunk_ids))
 
     def search(
-        self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
+        self, query: np.ndarray, k: int, admit: np.ndarray | None = None
     ) -> list[tuple[int, float]]:
-        """Top ``k`` (chunk id, score), a chunk scoring its best vector; ``allowed`` (chunk
-        ids) filters before the cut."""
+        """Top ``k`` (chunk id, score), a chunk scoring its best vector. ``admit`` (one bool
+        per position: :meth:`admit_chunks`, or the retriever's visibility) filters before
+        the cut."""
         if self.count == 0 or k <= 0:
             return []
         faiss.omp_set_num_threads(1)  # this thread's setting (see above); about a microsecond
         params = None
-        if allowed is not None:
-            if len(allowed) == 0:
+        if admit is not None:
+            if len(admit) != self.count:
+                raise ValueError(f"admit has {len(admit)} entries for {self.count} vectors")
+            if not admit.any():
                 return []
-            params = faiss.SearchParameters(
-                # type: ignore[call-arg]
-                sel=faiss.IDSelectorBatch(every_slot(allowed))
-            )
+            # a bitmap over positions costs one bit test per vector; a set of admitted ids
+            # (IDSelectorBatch) was built from every admitted id on every search
+            bitmap = np.packbits(admit, bitorder="little")
+            selector = faiss.IDSelectorBitmap(len(admit), faiss.swig_ptr(bitmap))
+            params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
         # The best k chunks' best vectors all rank within the first k * SLOTS vectors.
-        scores, ids = self.index.search(
+        scores, positions = self._vectors.search(
             query.reshape(1, -1).astype(np.float32), min(k * SLOTS, self.count), params=params
         )
+        ids = self.ids()
         best: dict[int, float] = {}
-        for vector_id, score in zip(ids[0], scores[0], strict=True):
-            if vector_id >= 0:
+        for position, score in zip(positions[0], scores[0], strict=True):
+            if position >= 0:
                 # scores come best first, so a chunk's first hit is its best slot
-                best.setdefault(int(vector_id) & CHUNK_ID_MASK, float(score))
+                best.setdefault(int(ids[position]) & CHUNK_ID_MASK, float(score))
         return list(best.items())[:k]
 
     def save(self, index_path: Path, meta_path: Path) -> None:

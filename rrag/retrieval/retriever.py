@@ -226,9 +226,9 @@ class Retriever:
         vectors = state.require_vectors()
         mask = filters.mask(state.meta, projects)
         # unfiltered only when the metadata vouches for every vector (see state.covered)
-        allowed = None if mask.all() and state.covered else state.meta.ids[mask]
+        admit = None if mask.all() and state.covered else state.admitted(mask)
         vector = self.embedder.embed([q])[0]
-        return vectors.search(vector, pool, allowed)
+        return vectors.search(vector, pool, admit)
 
     def _fuse(
         self, mode: str, lex: list[tuple[int, float]], vec: list[tuple[int, float]], pool: int

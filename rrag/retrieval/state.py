@@ -63,11 +63,25 @@ class IndexState:
     lexical_missing: str | None = None
 
     @cached_property
+    def vector_rows(self) -> np.ndarray:
+        """For each vector position, the row of its chunk in ``meta`` (whose ids are sorted),
+        or -1 when ``meta`` does not know the chunk (computed once per state)."""
+        if self.vectors is None or len(self.meta.ids) == 0:
+            return np.full(0 if self.vectors is None else self.vectors.count, -1, np.int64)
+        chunks = self.vectors.ids() & CHUNK_ID_MASK
+        rows = np.minimum(np.searchsorted(self.meta.ids, chunks), len(self.meta.ids) - 1)
+        return np.where(self.meta.ids[rows] == chunks, rows, -1)
+
+    @cached_property
     def covered(self) -> bool:
-        """Every vector's chunk is in ``meta`` (computed once per state)."""
-        if self.vectors is None:
-            return True
-        return bool(np.isin(self.vectors.ids() & CHUNK_ID_MASK, self.meta.ids).all())
+        """Every vector's chunk is in ``meta``."""
+        return bool((self.vector_rows >= 0).all())
+
+    def admitted(self, mask: np.ndarray) -> np.ndarray:
+        """One bool per vector position: its chunk is in ``meta`` and ``mask`` (over
+        ``meta``'s rows) admits it. A vector of a chunk ``meta`` lacks is left out."""
+        rows = self.vector_rows
+        return (rows >= 0) & mask[np.maximum(rows, 0)]
 
     def require_vectors(self) -> VectorIndex:
         """The vectors, or the IndexStateError that says why there are none."""

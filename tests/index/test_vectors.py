@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
 from rrag.index import IndexUpdater, Manifest, VectorIndex, check_consistency
 from rrag.index.chunking import SLOT_SHIFT
@@ -48,8 +49,8 @@ def test_a_chunk_is_returned_once_with_its_best_slot() -> None:
     assert abs(hits[0][1] - 1.0) < 1e-3 and abs(hits[1][1] - 0.8) < 1e-3
     assert index.search(query, 1) == hits[:1]
     # the filter names chunks; it admits every slot of them
-    assert [c for c, _ in index.search(query, 3, allowed=np.array([7, 9]))] == [7, 9]
-    assert abs(index.search(query, 3, allowed=np.array([7]))[0][1] - 1.0) < 1e-3
+    assert [c for c, _ in index.search(query, 3, index.admit_chunks([7, 9]))] == [7, 9]
+    assert abs(index.search(query, 3, index.admit_chunks([7]))[0][1] - 1.0) < 1e-3
     index.remove_chunks([7])
     assert sorted(index.ids().tolist()) == [8, 9]
 
@@ -175,3 +176,30 @@ def test_an_index_saved_as_float32_loads_as_float16_with_the_same_ids_and_rankin
     loaded.save(index_path, meta_path)
     assert index_path.stat().st_size < 0.7 * (500 * 32 * 4)
     assert [c for c, _ in load(index_path).search(vectors[0], 5)] == [c for c, _ in expected[0]]
+
+
+def test_a_filter_admits_by_position_and_stays_right_after_vectors_are_removed() -> None:
+    rng = np.random.default_rng(3)
+    vectors = rng.standard_normal((300, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    chunk_ids = np.arange(1, 301) * 5
+    index = VectorIndex(Manifest(0, "test", "test", 16))
+    index.add(chunk_ids, vectors)
+    assert index.search(vectors[0], 1, index.admit_chunks(chunk_ids))[0][0] == chunk_ids[0]
+    # removing vectors moves the later ones to other positions
+    index.remove_chunks(chunk_ids[:40])
+    visible = chunk_ids[40:][::3]
+    admit = index.admit_chunks(visible)
+    assert admit.sum() == len(visible)
+    for query in vectors[40:50]:
+        exact = {int(c): float(v @ query) for c, v in zip(chunk_ids, vectors, strict=True)}
+        want = sorted(visible.tolist(), key=lambda c: -exact[c])[:10]
+        # the best 10 visible chunks, not the visible part of the best 10
+        assert [c for c, _ in index.search(query, 10, admit)] == want
+    # nothing admitted finds nothing; a filter of the wrong length is refused
+    assert index.search(vectors[0], 5, np.zeros(index.count, bool)) == []
+    with pytest.raises(ValueError, match="entries"):
+        index.search(vectors[0], 5, admit[:-1])
+    # a vector added after the filter was computed needs a new one: positions grew
+    index.add([9_999], vectors[:1])
+    assert 9_999 in [c for c, _ in index.search(vectors[0], 3, index.admit_chunks([9_999]))]
