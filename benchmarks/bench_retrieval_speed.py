@@ -106,10 +106,16 @@ def user_queries() -> list[str]:
 
 
 def synthetic_issues(
-    store: Any, chunks: int, text: Texts, first_id: int = 1, batch: int = 500
+    store: Any,
+    chunks: int,
+    text: Texts,
+    first_id: int = 1,
+    batch: int = 500,
+    private_every: int = 0,
 ) -> int:
     """Write synthetic issues into project 1, ``batch`` per transaction, until about
-    ``chunks`` chunks are queued; returns the last issue id."""
+    ``chunks`` chunks are queued; every ``private_every``-th issue is private (0: none);
+    returns the last issue id."""
     from rrag.sync import writer
     from rrag.sync.normalize import issue_bundle
 
@@ -126,7 +132,7 @@ def synthetic_issues(
                 "status": {"id": 1, "name": "New"},
                 "subject": text(5, 12),
                 "description": text(20, 150),
-                "is_private": False,
+                "is_private": bool(private_every) and iid % private_every == 0,
                 "updated_on": "2024-01-01T00:00:00Z",
                 "journals": [
                     {
@@ -138,19 +144,22 @@ def synthetic_issues(
                     for n in notes
                 ],
             }
-            bundles.append(issue_bundle(raw, {5}, index_private=False, max_bytes=100_000))
+            bundles.append(
+                issue_bundle(raw, {5}, index_private=bool(private_every), max_bytes=100_000)
+            )
             made += 1 + len(notes)
         with store.write() as s:
             writer.save_bundles(s, bundles)
     return iid
 
 
-def fill_store(store: Any, chunks: int) -> int:
-    """Write issues until about ``chunks`` chunks are queued; returns the issue count."""
+def fill_store(store: Any, chunks: int, private_every: int = 0) -> int:
+    """Write issues until about ``chunks`` chunks are queued (every ``private_every``-th
+    issue private, 0: none); returns the issue count."""
     from tests.index import seed
 
     seed.project(store, 1)
-    return synthetic_issues(store, chunks, Texts(seed=chunks))
+    return synthetic_issues(store, chunks, Texts(seed=chunks), private_every=private_every)
 
 
 def peak_rss_watcher() -> tuple[threading.Event, list[int]]:
@@ -274,12 +283,13 @@ def cycled_table(runs: list[tuple[str, int]], worker_thread: bool) -> None:
     print(f"\nqueries from {where}; {os.cpu_count()} cores; load average {load:.1f} at the end")
 
 
-def stream_runs(runs: list[tuple[str, int]], queries: Path) -> None:
+def stream_runs(runs: list[tuple[str, int]], queries: Path, private_every: int = 0) -> None:
     """One JSON line per run: the stream of ``queries`` timed from fresh processes."""
     from speed_stream import spawn
 
     for provider, size in runs:
         flags = ["--stream-child", str(size), "--provider", provider, "--queries", str(queries)]
+        flags += ["--private-every", str(private_every)]
         result = spawn(Path(__file__), code_root(sys.argv), *flags)
         result["load_average"] = round(os.getloadavg()[0], 1)
         print(json.dumps(result), flush=True)
@@ -293,6 +303,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--cycled", action="store_true", help="the earlier 200 cycled queries")
     parser.add_argument("--worker-thread", action="store_true", help="query from a worker thread")
     parser.add_argument("--code-root", type=Path, default=ROOT, help="checkout to measure")
+    parser.add_argument(
+        "--private-every",
+        type=int,
+        default=0,
+        help="make every Nth issue private (queries run as the default caller, who may not "
+        "see them); 0: none",
+    )
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--stream-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--query-child", type=Path, help=argparse.SUPPRESS)
@@ -314,7 +331,12 @@ def main() -> int:
         return 0
     if args.stream_child:
         result = speed_stream.builder(
-            args.stream_child, args.provider, args.queries, Path(__file__), args.code_root
+            args.stream_child,
+            args.provider,
+            args.queries,
+            Path(__file__),
+            args.code_root,
+            args.private_every,
         )
         print(json.dumps(result))
         return 0
@@ -326,7 +348,7 @@ def main() -> int:
     if args.cycled:
         cycled_table(runs, args.worker_thread)
     else:
-        stream_runs(runs, args.queries.resolve())
+        stream_runs(runs, args.queries.resolve(), args.private_every)
     return 0
 
 

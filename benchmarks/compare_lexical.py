@@ -18,8 +18,8 @@ Prints Markdown tables (each checkout's figures, then current / baseline ratios)
 every raw figure to ``--out`` as JSON.
 
     python benchmarks/compare_lexical.py --baseline /tmp/fts5-base [--current DIR]
-        [--size 100000] [--rounds 2] [--skip-speed] [--skip-quality] [--instance DIR]
-        [--out FILE]
+        [--size 100000] [--rounds 2] [--private-every N] [--skip-speed] [--skip-quality]
+        [--instance DIR] [--out FILE]
 """
 
 from __future__ import annotations
@@ -47,9 +47,10 @@ def describe(checkout: Path) -> str:
     return commit.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
 
 
-def speed_run(checkout: Path, size: int, queries: Path) -> dict[str, Any]:
+def speed_run(checkout: Path, size: int, queries: Path, private_every: int) -> dict[str, Any]:
     argv = [sys.executable, str(SPEED), "--code-root", str(checkout), "--sizes", str(size)]
     argv += ["--semantic-size", "0", "--queries", str(queries)]
+    argv += ["--private-every", str(private_every)]
     env = {**os.environ, "RRAG_LOG_LEVEL": "WARNING"}
     proc = subprocess.run(argv, capture_output=True, text=True, env=env)
     if proc.returncode:
@@ -64,7 +65,7 @@ def speed_rounds(sides: dict[str, Path], args: argparse.Namespace) -> list[dict[
         order = list(sides) if n % 2 == 0 else list(sides)[::-1]
         for label in order:
             print(f"speed round {n + 1}: {label} ...", file=sys.stderr, flush=True)
-            result = speed_run(sides[label], args.size, args.queries)
+            result = speed_run(sides[label], args.size, args.queries, args.private_every)
             runs.append({"side": label, "round": n + 1, **result})
     return runs
 
@@ -135,6 +136,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--size", type=int, default=100_000, help="synthetic chunks")
     parser.add_argument("--rounds", type=int, default=2, help="speed runs per checkout")
     parser.add_argument("--queries", type=Path, default=STREAM, help="JSON lines {q}")
+    parser.add_argument(
+        "--private-every", type=int, default=0, help="every Nth synthetic issue private"
+    )
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--instance", type=Path, help="Redmine instance DIR (kept, reused)")

@@ -184,10 +184,16 @@ def update_one_percent(settings: Any, store: Any, issues: int) -> dict[str, Any]
 
 
 def builder(
-    size: int, provider: str, stream: Path, script: Path, code_root: Path
+    size: int,
+    provider: str,
+    stream: Path,
+    script: Path,
+    code_root: Path,
+    private_every: int = 0,
 ) -> dict[str, Any]:
-    """Builds a store of ``size`` chunks, times each mode in a fresh process, then the 1%
-    update; returns the figures and which ``rrag`` ran."""
+    """Builds a store of ``size`` chunks (every ``private_every``-th issue private), times
+    each mode in a fresh process, then the 1% update; returns the figures and which
+    ``rrag`` ran."""
     from bench_retrieval_speed import fill_store, peak_rss_watcher
 
     import rrag
@@ -199,7 +205,7 @@ def builder(
         data_dir = Path(tmp) / "data"
         settings = settings_for(data_dir, provider)
         store = open_store(settings.store.data_dir)
-        issues = fill_store(store, size)
+        issues = fill_store(store, size, private_every)
         started = time.perf_counter()
         stats = IndexUpdater(settings, store).drain()
         build_s = time.perf_counter() - started
@@ -213,6 +219,7 @@ def builder(
         "code": str(Path(rrag.__file__).parents[1]),
         "provider": provider,
         "chunks": stats["added"],
+        "private_every": private_every,
         "queries": len(read_stream(stream)),
         "build_s": round(build_s, 1),
         "build_rate": round(stats["added"] / build_s),
