@@ -1,7 +1,7 @@
 """Who is asking: the projects a caller may see and whether private content is visible.
 
 Every query runs for a :class:`Caller`. Visibility is applied before the top-k cut (in
-SQL for lexical candidates, with a FAISS id selector for vector candidates), so a hidden
+the lexical engine's query, with a FAISS selector for vector candidates), so a hidden
 chunk can never displace or leak into results.
 """
 

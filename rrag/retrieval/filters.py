@@ -1,7 +1,9 @@
 """Visibility and user filters, as one object that renders to SQL and to a numpy mask.
 
 Lexical candidates are filtered by clauses of the engine's query, vector candidates by a
-FAISS id selector built from the mask: both before the top-k cut, with the same rules.
+FAISS bitmap selector, the mask mapped onto vector positions
+(:meth:`rrag.retrieval.state.IndexState.admitted`): both before the top-k cut, with the
+same rules.
 The rows a search returns are checked once more (:meth:`Filters.admits`) as read at the
 end of the search, so metadata older than a vector can never let its chunk through.
 """
