@@ -11,7 +11,9 @@ connection and the outbound policy's checks are paid once.
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -91,6 +93,17 @@ class Services:
                 self._answerer = open_answerer(self.settings, provider)
             return self._answerer
 
+    def _warm_up(self) -> None:
+        """Build the retriever and load its indexes, so the first search after a start does
+        not wait for them; a failure is logged and left for a search to report."""
+        started = time.perf_counter()
+        try:
+            self.retriever().reload_if_stale()
+        except Exception as exc:  # the first search meets it too, and says it to its caller
+            log_event(log, "warm_up_failed", logging.WARNING, error=str(exc))
+            return
+        log_event(log, "warm_up_done", seconds=round(time.perf_counter() - started, 3))
+
     def _close_answerer(self) -> None:
         with self._lock:
             answerer, self._answerer = self._answerer, None
@@ -132,6 +145,9 @@ class Services:
                 level=30,
                 hint="set RRAG_API_TOKENS; serving without auth on loopback only",
             )
+        # before the first request is accepted: a search then never waits for the load, and
+        # a health check never sees an index half caught up by it
+        self._warm_up()
         try:
             yield
         finally:
