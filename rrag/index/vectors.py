@@ -4,8 +4,9 @@
 on normalised vectors stored as float16; a chunk has one vector per slot, at FAISS id
 ``chunk_id | slot << 40``, see :func:`rrag.index.chunking.vector_texts`) followed by a
 trailer holding the manifest JSON (:mod:`rrag.index.manifest`); FAISS's reader stops at
-the end of its own data, so the file stays readable by ``faiss.read_index``. Because the trailer travels inside the one file that
-``os.replace`` swaps, a crash mid-save leaves the whole old or the whole new generation.
+the end of its own data, so the file stays readable by ``faiss.read_index``. Because the
+trailer travels inside the one file that ``os.replace`` swaps, a crash mid-save leaves the
+whole old or the whole new generation.
 """
 
 from __future__ import annotations
