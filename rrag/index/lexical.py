@@ -92,10 +92,17 @@ def query_terms(query: str) -> list[str]:
 
 def stems(query: str) -> list[str]:
     """The index terms ``query`` searches for: its words, analysed as the index's text."""
+    return list(_stems(query))
+
+
+@lru_cache(maxsize=1024)
+def _stems(query: str) -> tuple[str, ...]:
+    # one search asks for its query's stems about twenty times (the engine query, each
+    # result's snippet and highlights), each an analyzer call per word
     found: dict[str, None] = {}
     for term in query_terms(query):
         found.update(dict.fromkeys(analyzer().analyze(term)))
-    return list(found)[:MAX_TERMS]
+    return tuple(found)[:MAX_TERMS]
 
 
 def fts5_idf(df: int, n: int) -> float:
