@@ -165,7 +165,11 @@ def main() -> int:
         for r in runs:
             r["commit"] = commits[r["side"]]
         report["speed"] = runs
-        print(f"## Speed at {args.size:,} chunks, hashing, {runs[0]['queries']} unseen queries\n")
+        private = f", every {args.private_every}th issue private" if args.private_every else ""
+        print(
+            f"## Speed at {args.size:,} chunks, hashing, {runs[0]['queries']} unseen queries"
+            f"{private}\n"
+        )
         print(speed_table(runs) + "\n")
         print(ratio_table(runs, baseline, current) + "\n", flush=True)
     if not args.skip_quality:

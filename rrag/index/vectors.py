@@ -106,10 +106,6 @@ class VectorIndex:
             self._ids = ids
         return self._ids
 
-    def admit_chunks(self, chunk_ids: np.ndarray | list[int]) -> np.ndarray:
-        """One bool per position: the vectors of ``chunk_ids`` (a filter for :meth:`search`)."""
-        return np.isin(self.ids() & CHUNK_ID_MASK, np.asarray(chunk_ids, np.int64))
-
     def add(self, ids: np.ndarray | list[int], vectors: np.ndarray) -> None:
         if len(ids):
             self._ids = None
@@ -131,9 +127,9 @@ class VectorIndex:
     def search(
         self, query: np.ndarray, k: int, admit: np.ndarray | None = None
     ) -> list[tuple[int, float]]:
-        """Top ``k`` (chunk id, score), a chunk scoring its best vector. ``admit`` (one bool
-        per position: :meth:`admit_chunks`, or the retriever's visibility) filters before
-        the cut."""
+        """Top ``k`` (chunk id, score), a chunk scoring its best vector. ``admit``, one bool
+        per position (the retriever's visibility, :meth:`rrag.retrieval.state.IndexState.
+        admitted`), filters before the cut."""
         if self.count == 0 or k <= 0:
             return []
         faiss.omp_set_num_threads(1)  # this thread's setting (see above); about a microsecond

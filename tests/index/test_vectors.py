@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from rrag.index import IndexUpdater, Manifest, VectorIndex, check_consistency
-from rrag.index.chunking import SLOT_SHIFT
+from rrag.index.chunking import CHUNK_ID_MASK, SLOT_SHIFT
 from rrag.index.vectors import load
 from rrag.retrieval import Retriever
 from rrag.store.db import open_store
@@ -28,6 +28,11 @@ DESCRIPTION = " ".join(
     f"The {w} network switch in building {n} drops packets after the firmware upgrade."
     for n, w in enumerate(("north", "south", "east", "west", "main", "spare") * 4)
 )
+
+
+def admit_chunks(index: VectorIndex, chunk_ids: Any) -> np.ndarray:
+    """The search filter admitting the vectors of ``chunk_ids`` (one bool per position)."""
+    return np.isin(index.ids() & CHUNK_ID_MASK, np.asarray(chunk_ids, np.int64))
 
 
 def _unit(rows: list[list[float]]) -> np.ndarray:
@@ -49,8 +54,8 @@ def test_a_chunk_is_returned_once_with_its_best_slot() -> None:
     assert abs(hits[0][1] - 1.0) < 1e-3 and abs(hits[1][1] - 0.8) < 1e-3
     assert index.search(query, 1) == hits[:1]
     # the filter names chunks; it admits every slot of them
-    assert [c for c, _ in index.search(query, 3, index.admit_chunks([7, 9]))] == [7, 9]
-    assert abs(index.search(query, 3, index.admit_chunks([7]))[0][1] - 1.0) < 1e-3
+    assert [c for c, _ in index.search(query, 3, admit_chunks(index, [7, 9]))] == [7, 9]
+    assert abs(index.search(query, 3, admit_chunks(index, [7]))[0][1] - 1.0) < 1e-3
     index.remove_chunks([7])
     assert sorted(index.ids().tolist()) == [8, 9]
 
@@ -185,11 +190,11 @@ def test_a_filter_admits_by_position_and_stays_right_after_vectors_are_removed()
     chunk_ids = np.arange(1, 301) * 5
     index = VectorIndex(Manifest(0, "test", "test", 16))
     index.add(chunk_ids, vectors)
-    assert index.search(vectors[0], 1, index.admit_chunks(chunk_ids))[0][0] == chunk_ids[0]
+    assert index.search(vectors[0], 1, admit_chunks(index, chunk_ids))[0][0] == chunk_ids[0]
     # removing vectors moves the later ones to other positions
     index.remove_chunks(chunk_ids[:40])
     visible = chunk_ids[40:][::3]
-    admit = index.admit_chunks(visible)
+    admit = admit_chunks(index, visible)
     assert admit.sum() == len(visible)
     for query in vectors[40:50]:
         exact = {int(c): float(v @ query) for c, v in zip(chunk_ids, vectors, strict=True)}
@@ -202,4 +207,4 @@ def test_a_filter_admits_by_position_and_stays_right_after_vectors_are_removed()
         index.search(vectors[0], 5, admit[:-1])
     # a vector added after the filter was computed needs a new one: positions grew
     index.add([9_999], vectors[:1])
-    assert 9_999 in [c for c, _ in index.search(vectors[0], 3, index.admit_chunks([9_999]))]
+    assert 9_999 in [c for c, _ in index.search(vectors[0], 3, admit_chunks(index, [9_999]))]
