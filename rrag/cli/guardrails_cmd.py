@@ -3,7 +3,7 @@
 ``scan FILE.jsonl`` runs every guardrail on each input line ``{"id", "text", "where",
 "sources"}`` and prints one line per input (``--json``: ``{"id", "flags", "masked_text"}``);
 it records no events. ``eval`` scores the guardrails on the labelled red-team suite
-(``--split train|test|all``); cases built from BIPIA payloads need ``--bipia-dir``.
+(``--split train|test|holdout|all``); cases built from BIPIA payloads need ``--bipia-dir``.
 ``events`` lists what the guardrails recorded (one row per kind, rule and source, with how
 often it was seen), filtered by ``--bucket`` and ``--since``. ``review`` groups the
 planted-text events by place and says whether each looks like a red-team test or an
@@ -22,6 +22,7 @@ from rrag.cli.context import Context
 from rrag.errors import InputError
 from rrag.guardrails.events import KINDS
 from rrag.guardrails.scan import WHERES
+from rrag.guardrails.suite import SPLITS
 
 _COLUMNS = ("tp", "fp", "tn", "fn", "precision", "recall", "fpr", "balanced_accuracy")
 
@@ -34,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--json", action="store_true", help="print one JSON object a line")
     s.set_defaults(func=cmd_scan)
     e = cmds.add_parser("eval", help="score the guardrails on the red-team suite")
-    e.add_argument("--split", choices=("train", "test", "all"), default="all")
+    e.add_argument("--split", choices=SPLITS, default="all")
     e.add_argument(
         "--bipia-dir", type=Path, help="BIPIA's attack payload files (*_attack_test.json)"
     )

@@ -4,7 +4,9 @@ Each line is one case: ``id``, ``bucket`` (the guardrail that should or should n
 ``kind`` (``injection``, ``hard_negative``, ``secret``, ``lookalike``, ``destructive``,
 ``safe_answer``, ``grounding``), ``label`` (true: the guardrail must fire), ``where``
 (``question``, ``chunk`` or ``answer``), ``split`` (``train`` or ``test``, drawn once at
-random with a fixed seed and stored: tuning looks only at ``train``) and either ``text``
+random with a fixed seed and stored: tuning looks only at ``train``; ``holdout``, injection
+cases written later, blind to the rules, and scored once the rules were settled) and
+either ``text``
 (our own writing) or a BIPIA reference (``bipia``, ``category``, ``index``, ``framing``,
 ``disguise``, ``carrier``) composed here from the payload files in ``bipia_dir`` (the
 payloads are not copied into the repo). Secret cases list the ``secrets`` that must not
@@ -119,15 +121,18 @@ def _case(raw: dict[str, Any], text: str) -> Case:
     )
 
 
+SPLITS = ("train", "test", "holdout", "all")
+
+
 def load_suite(
     bipia_dir: Path | None, split: str = "all", path: Path | None = None
 ) -> tuple[list[Case], int]:
-    """The cases of ``split`` (``train``, ``test`` or ``all``), and how many were skipped.
+    """The cases of ``split`` (one of :data:`SPLITS`), and how many were skipped.
 
     BIPIA cases are skipped (and counted) when ``bipia_dir`` is None.
     """
-    if split not in ("train", "test", "all"):
-        raise InputError(f"split must be train, test or all, got {split!r}")
+    if split not in SPLITS:
+        raise InputError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
     cases, skipped = [], 0
     for line in (path or suite_path()).read_text("utf-8").splitlines():
         if not line.strip():
@@ -143,4 +148,4 @@ def load_suite(
     return cases, skipped
 
 
-__all__ = ["DISGUISES", "Case", "compose", "load_suite", "suite_path", "templates"]
+__all__ = ["DISGUISES", "SPLITS", "Case", "compose", "load_suite", "suite_path", "templates"]
