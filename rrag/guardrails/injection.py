@@ -10,15 +10,37 @@ invisible characters, homoglyphs, hidden comments and base64/hex runs do not hid
 Rules: ``override``, ``role_change``, ``chat_template``, ``assistant_address``,
 ``response_manipulation``, ``code_injection``, ``exfiltration``, ``hide_or_misstate``,
 ``smuggled_text`` (text hidden in Unicode tag characters).
+
+A hit wholly inside quotation marks, in a text that reports or discusses an attack (a
+pentest report quoting the payload it planted), is a mention and does not count; the rest
+of that text is checked as usual (``rules.toml``, section ``mention``).
 """
 
 from __future__ import annotations
 
+import re
+
 from rrag.guardrails.normalize import Normalised, normalise
-from rrag.guardrails.rules import Words, compiled, thresholds
+from rrag.guardrails.rules import Words, compiled, mention_patterns, thresholds
 
 BUCKET = "prompt_injection"
 _SMUGGLED_MIN = int(thresholds()["smuggled_min_chars"])
+
+
+def _is_mention(view: str, match: re.Match[str]) -> bool:
+    """Is ``match`` a quoted example in a text that discusses attacks?"""
+    quoted, frame = mention_patterns()
+    spans = [m.span() for m in quoted.finditer(view)]
+    if not any(start <= match.start() and match.end() <= end for start, end in spans):
+        return False
+    edges = [0, *(i for span in spans for i in span), len(view)]
+    outside = " ".join(view[a:b] for a, b in zip(edges[::2], edges[1::2], strict=True))
+    return frame.search(outside) is not None
+
+
+def _instructs(pattern: re.Pattern[str], view: str) -> bool:
+    """Does ``pattern`` match ``view`` somewhere other than in a quoted mention?"""
+    return any(not _is_mention(view, match) for match in pattern.finditer(view))
 
 
 def _hits(norm: Normalised) -> list[str]:
@@ -34,7 +56,7 @@ def _hits(norm: Normalised) -> list[str]:
         kind = "latin" if rule.script == "latin" else "native"
         views = norm.latin_views if kind == "latin" else norm.native_views
         if any(
-            rule.may_match(w) and rule.pattern.search(view)
+            rule.may_match(w) and _instructs(rule.pattern, view)
             for view, w in zip(views, words[kind], strict=True)
         ):
             found.append(rule.name)

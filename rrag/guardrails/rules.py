@@ -95,6 +95,14 @@ def thresholds() -> dict[str, Any]:
 
 
 @cache
+def mention_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """``[mention]``: the quoted spans of a text, and the words of a text that reports or
+    discusses an attack (compiled once)."""
+    section = raw_rules()["mention"]
+    return re.compile(section["quoted"]), re.compile(section["frame"], re.IGNORECASE)
+
+
+@cache
 def compiled(section: str, flags: int = re.IGNORECASE) -> tuple[Rule, ...]:
     """The patterns of ``section`` (e.g. ``injection``), compiled, in file order."""
     rules = []
@@ -113,6 +121,7 @@ __all__ = [
     "Rule",
     "Words",
     "compiled",
+    "mention_patterns",
     "raw_rules",
     "thresholds",
     "trigger_groups",
