@@ -158,7 +158,7 @@ def changelog_store(data_dir: Path, provider: str) -> Any:
     if fresh:
         seed.project(store, 1)
         bundles = [
-            issue_bundle(_raw(json.loads(x)), {5}, index_private=False, max_bytes=100_000)
+            issue_bundle(changelog_raw(json.loads(x)), {5}, index_private=False, max_bytes=100_000)
             for x in CORPUS.open()
         ]
         with store.write() as s:
@@ -167,7 +167,8 @@ def changelog_store(data_dir: Path, provider: str) -> Any:
     return settings, store
 
 
-def _raw(item: dict[str, Any]) -> dict[str, Any]:
+def changelog_raw(item: dict[str, Any]) -> dict[str, Any]:
+    """A changelog line as Redmine's API returns its issue: closed, public, no notes."""
     return {
         "id": item["id"],
         "project": {"id": 1},

@@ -125,14 +125,24 @@ EXTRACT_LABELS = (
 
 
 def extract_text(fields: dict[str, Any]) -> str:
-    """An extraction as chunk text: one ``Label: value`` line per non-empty field."""
+    """An extraction as chunk text: one ``Label: value`` line per non-empty field.
+
+    A value an earlier field already gave (same words, any case or spacing) is left out:
+    a model that repeats one sentence in every field would otherwise multiply its words'
+    weight in the lexical ranking without saying anything more.
+    """
+    seen: set[str] = set()
     lines = []
     for key, label in EXTRACT_LABELS:
         value = fields.get(key)
-        if isinstance(value, list):
-            value = "; ".join(str(v) for v in value)
-        if value:
-            lines.append(f"{label}: {value}")
+        fresh = []
+        for item in value if isinstance(value, list) else [value]:
+            said = " ".join(str(item or "").split())
+            if said and said.lower() not in seen:
+                seen.add(said.lower())
+                fresh.append(said)
+        if fresh:
+            lines.append(f"{label}: {'; '.join(fresh)}")
     return "\n".join(lines)
 
 

@@ -81,3 +81,18 @@ def test_a_new_extraction_replaces_the_old_chunk(
     with store.engine.connect() as conn:
         texts = [r[0] for r in conn.execute(text("SELECT text FROM chunks WHERE kind='extract'"))]
     assert len(texts) == 1 and "numbat" in texts[0] and WORD[1] not in texts[0]
+
+
+def test_a_value_repeated_across_fields_is_indexed_once(
+    tmp_path: Path, store: Store, standin: OllamaStandIn
+) -> None:
+    seed_issues(store, range(1, 2))
+    said = "The wallaby importer stops on blank lines."
+    standin.reply = lambda _r: json.dumps(
+        fields(summary=said, symptoms=[said, "stops"], root_cause=said.upper(), workaround=said)
+    )
+    _extract_and_index(tmp_path, store, standin)
+    with store.engine.connect() as conn:
+        texts = [r[0] for r in conn.execute(text("SELECT text FROM chunks WHERE kind='extract'"))]
+    assert len(texts) == 1 and texts[0].count("wallaby") == 1, texts
+    assert "Symptoms: stops" in texts[0]

@@ -64,12 +64,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def command(port: int) -> list[str]:
+def command(port: int, context: int = 4096) -> list[str]:
+    """The server's command line; ``context`` tokens are shared by its parallel slots."""
     return [
         str(binary_path()),
         *("-m", str(gguf_path())),
         *("--host", "127.0.0.1", "--port", str(port)),
-        *("-c", "4096", "-t", "2"),  # room for a prompt with several passages; 2 cores
+        *("-c", str(context), "-t", "2"),  # room for a prompt with several passages; 2 cores
         *("--alias", MODEL_ALIAS),
         "--no-webui",
     ]
@@ -102,10 +103,10 @@ def _wait_healthy(process: subprocess.Popen[bytes], port: int, log: Path) -> Non
 
 
 @contextmanager
-def running_llama_server(log: Path) -> Iterator[LlamaServer]:
+def running_llama_server(log: Path, context: int = 4096) -> Iterator[LlamaServer]:
     """Start llama-server, wait for ``/health``, yield it, stop it."""
     port = free_port()
-    argv = command(port)
+    argv = command(port, context)
     started = time.monotonic()
     with log.open("wb") as sink:
         process = subprocess.Popen(argv, stdout=sink, stderr=subprocess.STDOUT)
