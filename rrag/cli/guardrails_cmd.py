@@ -3,7 +3,8 @@
 ``scan FILE.jsonl`` runs every guardrail on each input line ``{"id", "text", "where",
 "sources"}`` and prints one line per input (``--json``: ``{"id", "flags", "masked_text"}``);
 it records no events. ``eval`` scores the guardrails on the labelled red-team suite
-(``--split train|test|holdout|all``); cases built from BIPIA payloads need ``--bipia-dir``.
+(``--split``, :data:`rrag.guardrails.suite.SPLITS`); cases built from BIPIA payloads need
+``--bipia-dir``.
 ``events`` lists what the guardrails recorded (one row per kind, rule and source, with how
 often it was seen), filtered by ``--bucket`` and ``--since``. ``review`` groups the
 planted-text events by place and says whether each looks like a red-team test or an
