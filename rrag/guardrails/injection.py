@@ -13,7 +13,10 @@ Rules: ``override``, ``role_change``, ``chat_template``, ``assistant_address``,
 
 A hit wholly inside quotation marks, in a text that reports or discusses an attack (a
 pentest report quoting the payload it planted), is a mention and does not count; the rest
-of that text is checked as usual (``rules.toml``, section ``mention``).
+of that text is checked as usual (``rules.toml``, section ``mention``). A pattern may name
+a technical frame there too (``mention = "template"``): its hits in a text that discusses
+the thing itself (chat-template markers in a bug report about an LLM integration's
+templates) are mentions as well.
 """
 
 from __future__ import annotations
@@ -56,7 +59,9 @@ def _hits(norm: Normalised) -> list[str]:
         kind = "latin" if rule.script == "latin" else "native"
         views = norm.latin_views if kind == "latin" else norm.native_views
         if any(
-            rule.may_match(w) and _instructs(rule.pattern, view)
+            rule.may_match(w)
+            and _instructs(rule.pattern, view)
+            and not (rule.technical and rule.technical.search(view))
             for view, w in zip(views, words[kind], strict=True)
         ):
             found.append(rule.name)

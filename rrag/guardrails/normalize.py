@@ -9,7 +9,9 @@
 - the same text with look-alike Cyrillic and Greek letters folded to Latin (only made when
   the text has such letters: a Russian sentence stays readable in the visible view);
 - hidden text: Unicode tag characters (U+E0000 block, invisible "ASCII smuggling") decoded,
-  and base64, hex and percent-encoded runs that decode to readable text.
+  and base64, hex and percent-encoded runs that decode to readable text;
+- letters spaced apart (``i g n o r e   a l l``) joined, and leetspeak (``1gn0r3``) read
+  as letters, each only when the text has enough of it to be a disguise.
 
 :func:`strip_invisible` is the cleaning every text sent to an LLM gets. The decoders run
 only on runs that look encoded, so the common case (plain text) costs a few regex scans.
@@ -125,6 +127,39 @@ def _decoded(text: str) -> list[tuple[str, str]]:
     return found
 
 
+_SPACED_RUN = re.compile(r"(?<!\w)(?:\w {1,3}){7,}\w(?!\w)")
+# cheap necessary conditions, tried first: most texts have neither disguise
+_SPACED_HINT = re.compile(r" \w {1,3}\w {1,3}\w ")
+_LEET_HINT = re.compile(r"[a-zA-Z][013457][a-zA-Z]")
+_LEET_TOKEN = re.compile(r"\b(?=\w*[a-zA-Z])(?=\w*[013457])\w{3,}\b")
+_WORD_TOKEN = re.compile(r"\b\w+\b")
+_LEET = str.maketrans("013457", "oieast")
+_HEXISH = re.compile(r"[0-9a-fA-F]+")  # hashes and ids, not words
+
+
+def _unspaced(text: str) -> str | None:
+    """``text`` with runs of letters spaced apart joined (word gaps kept), if it has any."""
+    if not _SPACED_HINT.search(text) or not _SPACED_RUN.search(text):
+        return None
+    return _SPACED_RUN.sub(_join_spaced, text)
+
+
+def _join_spaced(match: re.Match[str]) -> str:
+    # one space between letters of a word, two or more between words
+    return " ".join(word.replace(" ", "") for word in re.split(r" {2,}", match.group(0)))
+
+
+def _unleet(text: str) -> str | None:
+    """``text`` with digits read as letters, when a quarter of its words mix the two (three
+    or more, one with a digit between letters: a version or a commit hash is not leetspeak)."""
+    if not _LEET_HINT.search(text):
+        return None
+    mixed = sum(1 for t in _LEET_TOKEN.findall(text) if len(t) <= 20 and not _HEXISH.fullmatch(t))
+    if mixed < 3 or mixed * 4 < len(_WORD_TOKEN.findall(text)):
+        return None
+    return text.translate(_LEET)
+
+
 def _clean(text: str) -> str:
     return unicodedata.normalize("NFKC", _INVISIBLE.sub("", text))
 
@@ -157,6 +192,11 @@ def normalise(text: str) -> Normalised:
     latin = [v.translate(_HOMOGLYPHS) if _CONFUSABLE.search(v) else v for v in native]
     if latin != native:
         disguises.append("homoglyphs")
+    for name, undo in (("spaced_letters", _unspaced), ("leetspeak", _unleet)):
+        undone = [u for u in map(undo, latin) if u is not None]
+        if undone:
+            disguises.append(name)
+            latin += undone
     scripts = _scripts(" ".join(native))
     smuggled = sum(len(h) for h in hidden)
     return Normalised(visible, tuple(latin), tuple(native), scripts, tuple(disguises), smuggled)

@@ -70,6 +70,9 @@ class Rule:
     script: str
     pattern: re.Pattern[str]
     triggers: tuple[Group, ...] = ()
+    #: a text this matches discusses what the pattern finds (a bug report about chat
+    #: templates quoting their markers), so the pattern's hits in it are mentions
+    technical: re.Pattern[str] | None = None
 
     def may_match(self, words: Words) -> bool:
         """False when ``words`` lacks every trigger of some group (the regex cannot match)."""
@@ -111,7 +114,9 @@ def compiled(section: str, flags: int = re.IGNORECASE) -> tuple[Rule, ...]:
         if script not in SCRIPTS:
             raise ValueError(f"rules.toml: unknown script {script!r} in {entry['rule']}")
         pattern = re.compile(entry["pattern"], flags)
-        rules.append(Rule(entry["rule"], script, pattern, trigger_groups(entry)))
+        frame = entry.get("mention")
+        technical = re.compile(raw_rules()["mention"][frame], flags) if frame else None
+        rules.append(Rule(entry["rule"], script, pattern, trigger_groups(entry), technical))
     return tuple(rules)
 
 
