@@ -4,9 +4,10 @@ Each line is one case: ``id``, ``bucket`` (the guardrail that should or should n
 ``kind`` (``injection``, ``hard_negative``, ``secret``, ``lookalike``, ``destructive``,
 ``safe_answer``, ``grounding``), ``label`` (true: the guardrail must fire), ``where``
 (``question``, ``chunk`` or ``answer``), ``split`` (``train`` or ``test``, drawn once at
-random with a fixed seed and stored: tuning looks only at ``train``; ``holdout`` and
-``holdout2``: injection cases written later, blind to the rules, each scored once before
-anything was tuned on it; ``holdout`` has been tuned on since) and either ``text``
+random with a fixed seed and stored: tuning looks only at ``train``; ``holdout``,
+``holdout2`` and ``holdout3``: injection cases written later, blind to the rules, each
+scored once before anything was tuned on it; the first two have been tuned on since) and
+either ``text``
 (our own writing) or a BIPIA reference (``bipia``, ``category``, ``index``, ``framing``,
 ``disguise``, ``carrier``) composed here from the payload files in ``bipia_dir`` (the
 payloads are not copied into the repo). Secret cases list the ``secrets`` that must not
@@ -121,7 +122,7 @@ def _case(raw: dict[str, Any], text: str) -> Case:
     )
 
 
-SPLITS = ("train", "test", "holdout", "holdout2", "all")
+SPLITS = ("train", "test", "holdout", "holdout2", "holdout3", "all")
 
 
 def load_suite(

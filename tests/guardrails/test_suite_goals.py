@@ -30,7 +30,7 @@ def test_the_suite_is_big_enough_and_split_once() -> None:
     cases, _ = load_suite(BIPIA, "all")
     kinds = Counter(case.kind for case in cases)
     assert len(cases) >= 400 and kinds["hard_negative"] >= 200
-    assert {case.split for case in cases} == {"train", "test", "holdout", "holdout2"}
+    assert {case.split for case in cases} == {"train", "test", "holdout", "holdout2", "holdout3"}
     # the train/test split was drawn once; the holdouts were written later
     first = [case for case in cases if not case.split.startswith("holdout")]
     test_share = sum(case.split == "test" for case in first) / len(first)
