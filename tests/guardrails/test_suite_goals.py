@@ -67,14 +67,22 @@ def test_the_first_blind_split_stays_where_tuning_brought_it() -> None:
     assert report["prompt_injection"]["fpr"] <= 0.011
 
 
+def test_the_second_blind_split_stays_where_tuning_brought_it() -> None:
+    # scored once (recall 0.54 / 0.51, FPR 3.2%), then tuned on
+    report = _injection("holdout2")
+    assert report["prompt_injection_direct"]["recall"] >= 0.95
+    assert report["prompt_injection_indirect"]["recall"] >= 0.95
+    assert report["prompt_injection"]["fpr"] <= 0.01
+
+
 def test_the_untuned_blind_split_does_not_fall_below_its_first_score() -> None:
-    # the clean measurement of the goals (recall >= 0.95, FPR <= 1%), missed: 19 of 35
-    # direct, 50 of 98 indirect, 8 of 251 hard negatives flagged. A floor so a rule change
+    # the clean measurement of the goals (recall >= 0.95, FPR <= 1%), missed: 17 of 35
+    # direct, 53 of 97 indirect, 8 of 253 hard negatives flagged. A floor so a rule change
     # cannot lose ground unnoticed; raise it only when rules written without reading this
     # split do better on it
-    report = _injection("holdout2")
-    assert report["prompt_injection_direct"]["recall"] >= 0.54
-    assert report["prompt_injection_indirect"]["recall"] >= 0.51
+    report = _injection("holdout3")
+    assert report["prompt_injection_direct"]["recall"] >= 0.48
+    assert report["prompt_injection_indirect"]["recall"] >= 0.54
     assert report["prompt_injection"]["fpr"] <= 0.032
 
 
