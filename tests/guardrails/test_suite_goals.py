@@ -77,12 +77,12 @@ def test_the_second_blind_split_stays_where_tuning_brought_it() -> None:
 
 def test_the_untuned_blind_split_does_not_fall_below_its_first_score() -> None:
     # the clean measurement of the goals (recall >= 0.95, FPR <= 1%), missed: 17 of 35
-    # direct, 53 of 97 indirect, 8 of 253 hard negatives flagged. A floor so a rule change
+    # direct, 54 of 97 indirect, 8 of 253 hard negatives flagged. A floor so a rule change
     # cannot lose ground unnoticed; raise it only when rules written without reading this
     # split do better on it
     report = _injection("holdout3")
     assert report["prompt_injection_direct"]["recall"] >= 0.48
-    assert report["prompt_injection_indirect"]["recall"] >= 0.54
+    assert report["prompt_injection_indirect"]["recall"] >= 0.55
     assert report["prompt_injection"]["fpr"] <= 0.032
 
 
