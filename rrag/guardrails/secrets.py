@@ -42,6 +42,38 @@ def _rules() -> tuple[_SecretRule, ...]:
 
 
 @cache
+def _trigger_strings() -> tuple[str, ...]:
+    """Every trigger of every secret rule, words and substrings alike."""
+    found = {t for rule in _rules() for g in rule.triggers for t in (*g.words, *g.substrings)}
+    return tuple(sorted(found))
+
+
+def gated_rules(text: str) -> list[_SecretRule]:
+    """The rules whose triggers ``text`` holds (:meth:`Words.has_any` for each group).
+
+    One pass finds which trigger strings occur anywhere in the text, shared by all rules;
+    a word trigger that does not even occur as a substring cannot occur as a word, so the
+    text is split into words only when one does (most texts never are).
+    """
+    lowered = text.lower()
+    present = {t for t in _trigger_strings() if t in lowered}
+    if not present:
+        return [rule for rule in _rules() if not rule.triggers]
+    words: Words | None = None
+
+    def holds(group: Group) -> bool:
+        nonlocal words
+        if not present.isdisjoint(group.substrings):
+            return True
+        if present.isdisjoint(group.words):
+            return False
+        words = words or Words.of(text)
+        return not words.words.isdisjoint(group.words)
+
+    return [rule for rule in _rules() if all(holds(g) for g in rule.triggers)]
+
+
+@cache
 def _placeholder() -> re.Pattern[str]:
     return re.compile(raw_rules()["placeholders"]["pattern"])
 
@@ -63,10 +95,7 @@ def _value_span(match: re.Match[str], group: int) -> tuple[int, int] | None:
 def find_secrets(text: str) -> list[tuple[str, int, int]]:
     """``(rule, start, end)`` of every secret in ``text``, overlapping spans merged."""
     spans: list[tuple[str, int, int]] = []
-    words = Words.of(text)
-    for rule in _rules():
-        if not all(words.has_any(group) for group in rule.triggers):
-            continue  # the pattern cannot match: skip the regex
+    for rule in gated_rules(text):  # the others cannot match: their regexes are skipped
         for match in rule.pattern.finditer(text):
             span = _value_span(match, rule.group)
             if span is not None:

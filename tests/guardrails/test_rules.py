@@ -10,9 +10,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from rrag.guardrails.normalize import normalise
 from rrag.guardrails.rules import Words, compiled
 from rrag.guardrails.secrets import _rules as secret_rules
+from rrag.guardrails.secrets import gated_rules
 from rrag.guardrails.suite import load_suite
 
 BIPIA = Path(__file__).resolve().parents[2].parent / "shared/data/bipia"
@@ -49,3 +53,28 @@ def test_every_injection_rule_and_language_has_patterns() -> None:
         "hide_or_misstate",
     }
     assert {r.script for r in rules} == {"latin", "cyrillic", "cjk"}
+
+
+def _gated_one_by_one(text: str) -> list[str]:
+    words = Words.of(text)
+    return [r.name for r in secret_rules() if all(words.has_any(g) for g in r.triggers)]
+
+
+def test_the_shared_trigger_scan_gates_secret_rules_as_each_rule_would() -> None:
+    # find_secrets checks every trigger string once per text and splits words only when
+    # one occurs; it must let through exactly the rules the per-rule check does
+    cases, _ = load_suite(BIPIA, "all")
+    texts = [case.text for case in cases] + ["keyboard mysqldump", "Passwort: hunter2", ""]
+    wrong = [t for t in texts if [r.name for r in gated_rules(t)] != _gated_one_by_one(t)]
+    assert wrong == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["key", "api_key", "passw", "://", "AKIA", "mysql", "x", " "]), max_size=10
+    )
+)
+def test_the_shared_trigger_scan_agrees_on_made_up_texts(parts: list[str]) -> None:
+    text = "".join(parts)
+    assert [r.name for r in gated_rules(text)] == _gated_one_by_one(text)
