@@ -118,29 +118,28 @@ def _word_weight(word: str) -> float:
 
 def _char_hashes(contents: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
     """Character 3- and 4-gram hashes of each text's content words (``" " + words + " "``)
-    and the text each belongs to: per text its 3-grams, then its 4-grams, in order."""
+    and the text each belongs to: every 3-gram, then every 4-gram. The order does not
+    matter: each gram adds 1 or -1 to its text's bucket, an exact sum in any order."""
     texts = [" " + " ".join(words) + " " if words else "" for words in contents]
     lengths = np.array([len(t) for t in texts], np.int64)
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    ends = np.cumsum(lengths)
     codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
     rows = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+    grams = []
+    if len(codes) >= 3:
+        h3 = codes[:-2] * _P * _P + codes[1:-1] * _P + codes[2:]
+        grams.append((3, h3))
+        if len(codes) >= 4:  # a 4-gram's hash extends the 3-gram starting where it starts
+            grams.append((4, h3[:-1] * _P + codes[3:]))
     hashes, owners = [], []
-    for n in (3, 4):
-        if len(codes) < n:
-            continue
-        h = np.zeros(len(codes) - n + 1, np.uint64)
-        for j in range(n):
-            h = h * _P + codes[j : len(codes) - n + 1 + j]
-        # a gram is kept when it ends inside the text it starts in
+    for n, h in grams:
         owner = rows[: len(h)]
-        keep = np.arange(len(h)) + n <= starts[owner] + lengths[owner]
+        keep = np.arange(n, len(h) + n) <= ends[owner]  # the gram ends inside its text
         hashes.append(h[keep] + np.uint64(n))
         owners.append(owner[keep])
     if not hashes:
         return np.zeros(0, np.uint64), np.zeros(0, np.int64)
-    # stable sort by text: each text's 3-grams stay ahead of its 4-grams, in position order
-    order = np.argsort(np.concatenate(owners), kind="stable")
-    return np.concatenate(hashes)[order], np.concatenate(owners)[order]
+    return np.concatenate(hashes), np.concatenate(owners)
 
 
 _FAMILIES = ("words", "pairs", "chars")

@@ -17,7 +17,7 @@ import pytest
 from rrag.errors import EmbeddingError, IndexStateError
 from rrag.index import IndexUpdater, make_embedder
 from rrag.index.embedders import OllamaEmbedder
-from rrag.index.hashing import HashingEmbedder
+from rrag.index.hashing import HashingEmbedder, _char_hashes
 from rrag.settings import EmbeddingSettings, OllamaSettings
 from rrag.store.db import open_store
 from tests.index import seed
@@ -29,7 +29,7 @@ def test_hashing_is_normalised_and_same_across_processes() -> None:
     vectors = HashingEmbedder(64).embed(TEXTS)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     code = (
-        "import json; from rrag.index.hashing import HashingEmbedder; "
+        "import json; from rrag.index.hashing import HashingEmbedder, _char_hashes; "
         f"print(json.dumps(HashingEmbedder(64).embed({TEXTS!r}).tolist()))"
     )
     other = subprocess.run(
@@ -57,6 +57,55 @@ def test_hashing_vectors_do_not_depend_on_the_batch() -> None:
     assert not batch[3].any() and not batch[4].any()  # nothing to hash: a zero vector
     assert np.allclose(np.linalg.norm(batch[[0, 1, 2, 5, 6, 7, 8]], axis=1), 1.0, atol=1e-5)
     assert embedder.embed([]).shape == (0, 64)
+
+
+#: ``HashingEmbedder(16)`` of these texts (to 4 places), from the first ``hashing-v1``:
+#: stored indexes hold such vectors, so a faster implementation must give the same ones
+GOLDEN_TEXTS = [
+    "Cannot log in with LDAP",
+    "Gantt chart PDF export is empty",
+    "ab",
+    "\uff26\uff35\uff2c\uff2c width \u00fcn\u00efc\u00f6d\u00e9",
+    "Ошибка экспорта в PDF",
+    "日本語のチケット",
+]
+# fmt: off
+GOLDEN = np.array([
+    [1233, 0, 0, 0, 8369, -1233, 0, 284, 1233, -1518, -949, -4143, 0, 2223, 0, 0],
+    [1861, -620, 1241, -1861, 3112, 2978, 868, 4860, 0, 3295, -1241, 4239, 0, 1241, -620, 3991],
+    [2765, 0, 0, 0, 0, 0, 2765, 0, 0, 0, 0, 2765, 0, 0, 8779, 0],
+    [0, -785, -785, 1494, -1494, 8310, -785, 0, 785, -785, 0, 3140, -785, -3420, 785, -785],
+    [0, 1382, 3555, -2270, 3727, -889, -889, -889, 889, 5554, 889, -1777, -3489, 0, -889, 3935],
+    [1121, 0, 0, 9078, 0, 0, 1121, 2241, -2241, 1121, 0, 0, 1121, 0, -1121, -1121],
+]) / 10_000
+# fmt: on
+
+
+def test_hashing_vectors_are_those_of_hashing_v1() -> None:
+    vectors = HashingEmbedder(16).embed(GOLDEN_TEXTS)
+    assert np.allclose(vectors, GOLDEN, atol=1e-4)
+
+
+def test_char_grams_are_every_3_and_4_gram_of_each_text() -> None:
+    contents = [["ldap", "login"], [], ["ab"], ["ünï", "x" * 10], ["a"]]
+    hashes, owners = _char_hashes(contents)
+
+    def gram_hash(gram: str) -> int:  # the polynomial over code points, mod 2**64
+        value = 0
+        for char in gram:
+            value = (value * 1_000_003 + ord(char)) % 2**64
+        return (value + len(gram)) % 2**64
+
+    expected = sorted(
+        (row, gram_hash(text[i : i + n]))
+        for row, words in enumerate(contents)
+        if words
+        for text in [" " + " ".join(words) + " "]
+        for n in (3, 4)
+        for i in range(len(text) - n + 1)
+    )
+    assert sorted(zip(owners.tolist(), hashes.tolist(), strict=True)) == expected
+    assert len(_char_hashes([])[0]) == len(_char_hashes([[]])[0]) == 0
 
 
 def test_sentence_transformers_offline_and_auto(tmp_path: Path) -> None:
