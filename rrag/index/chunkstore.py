@@ -109,6 +109,13 @@ def replace_source(
     return change
 
 
+def dequeue(session: Session, rows: Sequence[tuple[str, int, str]]) -> None:
+    """Delete the index queue's rows ``(source_kind, source_id, op)``."""
+    _cursor(session).executemany(
+        "DELETE FROM index_queue WHERE source_kind = ? AND source_id = ? AND op = ?", rows
+    )
+
+
 def chunk_rows(session: Session | Connection, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     """Full rows of the chunks ``ids`` (missing ids are simply absent); a search passes
     the connection it already reads on."""
@@ -185,6 +192,7 @@ __all__ = [
     "all_ids",
     "chunk_rows",
     "delete_ids",
+    "dequeue",
     "lexical_digests",
     "replace_source",
     "row_chunk",

@@ -44,12 +44,18 @@ def _extractions(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
     return {e.issue_id: json.loads(e.fields) for e in session.exec(query).all()}
 
 
-def current_hash(session: Session, kind: str, source_id: int) -> str | None:
+def current_hashes(session: Session, kind: str, ids: list[int]) -> dict[int, str]:
+    """``{source_id: content hash}`` of the sources among ``ids`` that still exist."""
     table = "issues" if kind == "issue" else "wiki_pages"
-    row = session.execute(
-        text(f"SELECT content_hash FROM {table} WHERE id = :i"), {"i": source_id}
-    ).first()
-    return None if row is None else str(row[0])
+    found: dict[int, str] = {}
+    for start in range(0, len(ids), 500):
+        part = {f"i{n}": v for n, v in enumerate(ids[start : start + 500])}
+        marks = ", ".join(f":{k}" for k in part)
+        rows = session.execute(
+            text(f"SELECT id, content_hash FROM {table} WHERE id IN ({marks})"), part
+        )
+        found.update((int(r[0]), str(r[1])) for r in rows)
+    return found
 
 
-__all__ = ["current_hash", "load_sources"]
+__all__ = ["current_hashes", "load_sources"]

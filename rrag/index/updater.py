@@ -30,7 +30,7 @@ from rrag.index.chunking import Chunk, vector_entries
 from rrag.index.embedders import Embedder, make_embedder
 from rrag.index.lexsync import LexicalWriter, catch_up, lexical_generation
 from rrag.index.manifest import Manifest
-from rrag.index.sources import current_hash, load_sources
+from rrag.index.sources import current_hashes, load_sources
 from rrag.index.textindex import lexical_dir
 from rrag.index.vectors import VectorIndex
 from rrag.index.vectorsync import align, open_vectors
@@ -154,27 +154,27 @@ class IndexUpdater:
                     for sid, value in load_sources(session, kind, ids, base).items():
                         loaded[(kind, sid)] = value
         total = chunkstore.SourceChange()
-        done = 0
+        finished: list[tuple[str, int, str]] = []
         with self.store.write() as session:
+            # read under the write lock: a sync that changed a source since it was loaded
+            # above has committed by now, and none can commit until this transaction ends
+            now = {
+                kind: current_hashes(session, kind, [s for k, s, _ in batch if k == kind])
+                for kind in {k for k, _, _ in batch}
+            }
             for kind, sid, op in batch:
                 digest, chunks = loaded.get((kind, sid), (None, []))
-                if digest is not None and current_hash(session, kind, sid) != digest:
+                if digest is not None and now[kind].get(sid) != digest:
                     continue  # changed since we read it: leave the queue row for next time
                 change = chunkstore.replace_source(session, kind, sid, chunks)
                 total.added += change.added
                 total.updated += change.updated
                 total.removed += change.removed
-                session.execute(
-                    text(
-                        "DELETE FROM index_queue WHERE source_kind = :k AND "
-                        "source_id = :s AND op = :o"
-                    ),
-                    {"k": kind, "s": sid, "o": op},
-                )
-                done += 1
+                finished.append((kind, sid, op))
+            chunkstore.dequeue(session, finished)
             generation = store_generation(self.store) + 1
             self.store.set_meta(session, GENERATION_KEY, str(generation))
-        return done, total, generation
+        return len(finished), total, generation
 
     def _catch_up(self, vectors: VectorIndex) -> int:
         """Make the FAISS ids equal the ids the store's chunks should have; returns how many
