@@ -235,21 +235,22 @@ def highlight(text: str, query: str, limit: int | None = None) -> list[tuple[int
     """Character spans of ``text``'s words that match a query word as the search matches
     them (the same analyzer), sorted; words under 3 letters are not marked.
 
-    Regular expressions find the candidates in C (a word starting with a query stem, any
-    case, ``y`` for a final ``i``; and, to mark a window, every word with a non-ASCII
-    letter, which may fold to a stem: "Café"); the analyzer confirms each, so a long text
-    costs a scan, not a Python loop over its words. With ``limit``, only the first
-    ``limit`` spans are sought, among the stem matches (where to open a snippet).
+    Regular expressions find the candidates in C (one scan for the words starting with a
+    query stem, any case, ``y`` for a final ``i``; and, to mark a window, one for every
+    word with a non-ASCII letter, which may fold to a stem: "Café"); the analyzer confirms
+    each, so a long text costs a scan or two, not a Python loop over its words. With
+    ``limit``, only the first ``limit`` spans are sought, among the stem matches (where to
+    open a snippet).
     """
     wanted = {t for t in stems(query) if len(t) >= 3 or t.isdigit()}
     if not wanted:
         return []
-    patterns = [_stem_pattern(stem) for stem in sorted(wanted)]
+    patterns = [_stems_pattern(tuple(sorted(wanted)))]
     if limit is None:
         patterns.append(_ACCENTED)
     found: set[tuple[int, int]] = set()
     for pattern in patterns:
-        mine = 0  # the first ``limit`` overall are among each pattern's first ``limit``
+        mine = 0  # in text order: the first ``limit`` confirmed are the first overall
         for match in pattern.finditer(text):
             if limit is not None and mine >= limit:
                 break
@@ -260,11 +261,13 @@ def highlight(text: str, query: str, limit: int | None = None) -> list[tuple[int
     return spans if limit is None else spans[:limit]
 
 
-@lru_cache(maxsize=4096)
-def _stem_pattern(stem: str) -> re.Pattern[str]:
-    """Words starting with ``stem``, any case (Porter turns a final y into i: "queri")."""
-    head = re.escape(stem[:-1]) + "[iy]" if stem.endswith("i") else re.escape(stem)
-    return re.compile(r"\b" + head + r"\w*", re.IGNORECASE)
+@lru_cache(maxsize=1024)
+def _stems_pattern(stems: tuple[str, ...]) -> re.Pattern[str]:
+    """Words starting with any of ``stems``, any case (Porter turns a final y into i:
+    "queri"), in one scan; the ``\\w*`` after each makes the span the whole word whichever
+    stem matched."""
+    heads = [re.escape(s[:-1]) + "[iy]" if s.endswith("i") else re.escape(s) for s in stems]
+    return re.compile(r"\b(?:" + "|".join(heads) + r")\w*", re.IGNORECASE)
 
 
 #: a word holding a non-ASCII letter (compiled once: a class over a Unicode range is slow

@@ -4,6 +4,7 @@ text is never query syntax, and words are folded and stemmed on both sides."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sqlite3
 import stat
@@ -11,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rrag.index import IndexUpdater, check_consistency, lexical
 from rrag.index.chunkstore import chunk_rows
@@ -160,3 +163,46 @@ def test_tantivy_files_are_owner_only_whatever_the_umask(tmp_path: Path) -> None
     modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in root.iterdir()}
     assert ".tantivy-meta.lock" in modes and "meta.json" in modes
     assert {name: mode for name, mode in modes.items() if mode != 0o600} == {}
+
+
+def _highlight_per_stem(text: str, query: str, limit: int | None = None) -> list[tuple[int, int]]:
+    """The scan before it was one pattern for all stems: one pattern and scan per stem."""
+    wanted = {t for t in lexical.stems(query) if len(t) >= 3 or t.isdigit()}
+    patterns = [
+        re.compile(
+            r"\b" + (re.escape(t[:-1]) + "[iy]" if t.endswith("i") else re.escape(t)) + r"\w*",
+            re.IGNORECASE,
+        )
+        for t in sorted(wanted)
+    ]
+    if limit is None and wanted:
+        patterns.append(re.compile(r"\w*[^\W\x00-\x7f]\w*"))
+    found: set[tuple[int, int]] = set()
+    for pattern in patterns:
+        mine = 0
+        for match in pattern.finditer(text):
+            if limit is not None and mine >= limit:
+                break
+            if wanted.intersection(lexical.analyzer().analyze(match.group(0))):
+                found.add(match.span())
+                mine += 1
+    return sorted(found)[:limit] if limit is not None else sorted(found)
+
+
+_WORDS = [
+    "export", "exports", "Exporting", "query", "queries", "QUERIED", "café", "cafe",
+    "Cafés", "select", "selected", "selection", "exp", "ab", "2fa", "v5", "issue_id",
+    "ISSUES", "Ошибка", "ошибки", "日本語", "die", "dying", "sky", "skies", "x",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.lists(st.sampled_from([*_WORDS, " ", ", ", "-", "."]), max_size=40).map("".join),
+    query=st.lists(st.sampled_from(_WORDS), min_size=1, max_size=5).map(" ".join),
+    limit=st.sampled_from([None, 1, 2]),
+)
+def test_one_scan_for_all_stems_marks_what_a_scan_per_stem_did(
+    text: str, query: str, limit: int | None
+) -> None:
+    assert lexical.highlight(text, query, limit) == _highlight_per_stem(text, query, limit)
