@@ -115,7 +115,10 @@ def compiled(section: str, flags: int = re.IGNORECASE) -> tuple[Rule, ...]:
             raise ValueError(f"rules.toml: unknown script {script!r} in {entry['rule']}")
         pattern = re.compile(entry["pattern"], flags)
         frame = entry.get("mention")
-        technical = re.compile(raw_rules()["mention"][frame], flags) if frame else None
+        frames = raw_rules().get("mention", {})
+        if frame is not None and not isinstance(frames.get(frame), str):
+            raise ValueError(f"rules.toml: unknown mention frame {frame!r} in {entry['rule']}")
+        technical = re.compile(frames[frame], flags) if frame else None
         rules.append(Rule(entry["rule"], script, pattern, trigger_groups(entry), technical))
     return tuple(rules)
 

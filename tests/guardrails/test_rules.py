@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -78,3 +79,18 @@ def test_the_shared_trigger_scan_gates_secret_rules_as_each_rule_would() -> None
 def test_the_shared_trigger_scan_agrees_on_made_up_texts(parts: list[str]) -> None:
     text = "".join(parts)
     assert [r.name for r in gated_rules(text)] == _gated_one_by_one(text)
+
+
+def test_a_rule_naming_an_unknown_mention_frame_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from rrag.guardrails import rules as rules_module
+
+    probe = {"rule": "r", "pattern": "a", "mention": "tmpl"}
+    monkeypatch.setattr(
+        rules_module, "raw_rules", lambda: {"mention": {"template": "x"}, "probe": [probe]}
+    )
+    with pytest.raises(ValueError, match="unknown mention frame 'tmpl' in r"):
+        compiled.__wrapped__("probe")
+    probe["mention"] = "template"
+    assert compiled.__wrapped__("probe")[0].technical is not None
