@@ -1,7 +1,7 @@
 """Chunk vectors computed ahead of the index drain, keyed by the exact text embedded.
 
 A sync fetches for seconds to minutes while the CPU mostly waits on Redmine; embedding is
-the larger half of the drain that follows (55% with hashing, nearly all of it with a model).
+the larger half of the drain that follows, nearly all of it with a model.
 :class:`rrag.index.hook.IndexHook` embeds queued chunks into this cache while the sync is
 still fetching, and the drain takes what it finds here. Correctness never depends on the
 cache: a vector is a pure function of the text for a given embedder, a miss is embedded

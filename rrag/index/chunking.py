@@ -86,7 +86,7 @@ def vector_texts(chunk: Chunk) -> list[str]:
     Slot 0 is :func:`embed_text`. An issue's own chunk also gets slot 1, its subject alone,
     and scores the better of its two vectors: the subject is the part people paraphrase,
     and in the whole-chunk vector the tracker, category and description dilute it
-    (sentence-transformers recall@10 0.896 -> 0.916 over 149 queries, benchmarks/RESULTS.md).
+    (measured in benchmarks/RESULTS.md, "subject vectors").
     """
     main = embed_text(chunk)
     return [main, chunk.subject] if has_subject_vector(chunk.kind, chunk.subject) else [main]

@@ -38,11 +38,10 @@ def versions() -> dict[str, str]:
 
 
 # One OpenMP thread: a search is one query vector, and on a small busy machine FAISS's
-# default (a thread per core) spin-waits for cores other processes hold: measured 32 ms vs
-# 3.5 ms p50 for one query over 100k x 256 flat vectors on 2 loaded cores (RESULTS.md).
-# OpenMP keeps this setting per thread, so :meth:`VectorIndex.search` sets it again in
-# whichever thread searches (API workers, side reads): a worker thread left at the default
-# ran a search alongside other work 2.2x slower than one set to a single thread.
+# default (a thread per core) spin-waits for cores other processes hold, an order of
+# magnitude slower on a loaded machine (RESULTS.md). OpenMP keeps this setting per thread,
+# so :meth:`VectorIndex.search` sets it again in whichever thread searches (API workers,
+# side reads): a worker thread left at the default was slower alongside other work.
 faiss.omp_set_num_threads(1)
 
 

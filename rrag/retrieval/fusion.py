@@ -16,16 +16,13 @@ from collections.abc import Sequence
 RRF_K = 60
 Ranked = Sequence[tuple[int, float]]
 
-#: Default blend weight of the vector side per embedder kind, measured on the changelog query
-#: sets (benchmarks/RESULTS.md, "Fusion"): a semantic model beats bm25 on paraphrased queries
-#: (vector recall@10 0.92 vs lexical 0.52 on all 149), so lexical only breaks near-ties
-#: (0.9); the hashing embedder is a weaker bag of n-grams than bm25, so lexical leads (0.3:
-#: on all 149 queries it is at or above lexical alone on every metric, where 0.4 was below
-#: it on MRR; 0.2 scores higher still on these note-free sets but loses the seeded Redmine's
-#: paraphrase test, tests/retrieval/test_search_redmine.py). 0.3 once let a short note
-#: outrank its own issue on a query matching only what both carry, so the citation pointed
-#: at the note; :func:`rrag.retrieval.results.issue_leads` now settles which chunk leads. A
-#: single fixed weight for both embedders was worse than the better part for one of them.
+#: Default blend weight of the vector side per embedder kind (the choice is measured in
+#: benchmarks/RESULTS.md, "Fusion choice"): a semantic model beats bm25 on paraphrased
+#: queries, so lexical only breaks near-ties; the hashing embedder is a weaker bag of
+#: n-grams than bm25, so lexical leads, though not so far that a paraphrase loses
+#: (tests/retrieval/test_search_redmine.py). Which chunk of an issue leads is settled by
+#: :func:`rrag.retrieval.results.issue_leads`, not by the weight. One weight for both
+#: embedders was worse than the better part for one of them.
 SEMANTIC_VECTOR_WEIGHT = 0.9
 HASHING_VECTOR_WEIGHT = 0.3
 
