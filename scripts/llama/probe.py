@@ -59,11 +59,12 @@ def serves(process: subprocess.Popen[bytes], port: int) -> bool:
 
 def main(binary: str, model: str) -> int:
     port = free_port()
-    argv = [binary, "-m", model, "--host", "127.0.0.1", "--port", str(port), "-c", "512"]
+    argv = [binary, "-m", model, "--host", "127.0.0.1", "--port", str(port)]
+    argv += ["-c", "512", "--no-webui"]  # a short context: the probe asks for two tokens
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "server.log"
         with log.open("wb") as sink:
-            process = subprocess.Popen([*argv, "--no-webui"], stdout=sink, stderr=sink)
+            process = subprocess.Popen(argv, stdout=sink, stderr=sink)
         try:
             ok = serves(process, port)
         finally:
