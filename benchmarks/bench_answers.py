@@ -21,11 +21,11 @@ issue, and hybrid recall@5 beside it. The threshold was chosen on ``changelog.js
 
 ``llm``: the same changelog store (MiniLM) with SmolLM2-135M on llama-server
 (``LLM_PROVIDER=openai``): end-to-end latency and how often the answer stays generative
-or falls back, and why.
+or falls back, and why. ``--gguf FILE`` serves another model file instead.
 
     python benchmarks/bench_answers.py speed [--sizes 10000 100000]
     python benchmarks/bench_answers.py abstain [--dir DIR]
-    python benchmarks/bench_answers.py llm [--dir DIR] [--questions 12]
+    python benchmarks/bench_answers.py llm [--dir DIR] [--questions 12] [--gguf FILE]
 """
 
 from __future__ import annotations
@@ -248,7 +248,7 @@ def score_set(store: Any, retriever: Any, answerer: Any, items: list[Any], label
     return "| " + " | ".join(cells) + " |"
 
 
-def llm(base: Path, questions: int) -> None:
+def llm(base: Path, questions: int, gguf: Path | None) -> None:
     from rrag.llm import ask, open_answerer
     from rrag.retrieval import Retriever
     from rrag.retrieval.caller import Caller
@@ -259,7 +259,7 @@ def llm(base: Path, questions: int) -> None:
         base / "changelog-sentence-transformers", "sentence-transformers"
     )
     items = load_set("changelog")[:questions] + load_set("unanswerable")[: questions // 3]
-    with running_llama_server(base / "llama-server.log") as server:
+    with running_llama_server(base / "llama-server.log", gguf=gguf) as server:
         print(f"llama-server: {' '.join(server.command)} (up in {server.startup_s:.1f} s)\n")
         config = LLMSettings(
             provider="openai", base_url=server.base_url, model=server.model, timeout_s=120
@@ -294,13 +294,16 @@ def main() -> int:
         p.add_argument("--dir", type=Path, default=None, help="keep/reuse the stores here")
         if name == "llm":
             p.add_argument("--questions", type=int, default=12)
+            p.add_argument("--gguf", type=Path, default=None, help="a GGUF model file to serve")
     args = parser.parse_args()
+    if getattr(args, "gguf", None) and not args.gguf.is_file():
+        parser.error(f"--gguf {args.gguf}: no such file")
     if args.part == "speed":
         speed(args.sizes)
         return 0
     base = args.dir or Path(tempfile.mkdtemp(prefix="rrag-answers-"))
     base.mkdir(parents=True, exist_ok=True)
-    abstain(base) if args.part == "abstain" else llm(base, args.questions)
+    abstain(base) if args.part == "abstain" else llm(base, args.questions, args.gguf)
     return 0
 
 

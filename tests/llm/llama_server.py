@@ -75,16 +75,22 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def command(port: int, context: int = 4096) -> list[str]:
-    """The server's command line; ``context`` tokens are shared by its parallel slots."""
+def command(port: int, context: int = 4096, gguf: Path | None = None) -> list[str]:
+    """The server's command line; ``context`` tokens are shared by its parallel slots;
+    ``gguf`` serves another model file under its own name (benchmarks), SmolLM2 if None."""
     return [
         str(binary_path()),
-        *("-m", str(gguf_path())),
+        *("-m", str(gguf or gguf_path())),
         *("--host", "127.0.0.1", "--port", str(port)),
         *("-c", str(context), "-t", "2"),  # room for a prompt with several passages; 2 cores
-        *("--alias", MODEL_ALIAS),
+        *("--alias", alias(gguf)),
         "--no-webui",
     ]
+
+
+def alias(gguf: Path | None) -> str:
+    """The id the server lists the model under: SmolLM2's, or another file's stem."""
+    return MODEL_ALIAS if gguf is None else gguf.stem
 
 
 def _tail(process: subprocess.Popen[bytes], log: Path, lines: int = 30) -> str:
@@ -114,10 +120,13 @@ def _wait_healthy(process: subprocess.Popen[bytes], port: int, log: Path) -> Non
 
 
 @contextmanager
-def running_llama_server(log: Path, context: int = 4096) -> Iterator[LlamaServer]:
-    """Start llama-server, wait for ``/health``, yield it, stop it."""
+def running_llama_server(
+    log: Path, context: int = 4096, gguf: Path | None = None
+) -> Iterator[LlamaServer]:
+    """Start llama-server (on ``gguf``, SmolLM2 if None), wait for ``/health``, yield it,
+    stop it."""
     port = free_port()
-    argv = command(port, context)
+    argv = command(port, context, gguf)
     started = time.monotonic()
     with log.open("wb") as sink:
         process = subprocess.Popen(argv, stdout=sink, stderr=subprocess.STDOUT)
@@ -125,7 +134,7 @@ def running_llama_server(log: Path, context: int = 4096) -> Iterator[LlamaServer
         _wait_healthy(process, port, log)
         yield LlamaServer(
             base_url=f"http://127.0.0.1:{port}/v1",
-            model=MODEL_ALIAS,
+            model=alias(gguf),
             startup_s=round(time.monotonic() - started, 2),
             command=tuple(argv),
         )
